@@ -1,0 +1,1 @@
+"""The agent side of an episode: tool protocol, observations, prompt rendering."""

@@ -1,0 +1,98 @@
+"""`forager build-images`: recipes -> images + manifests, in parallel, one failure never stops the rest."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from docker.errors import ImageNotFound
+
+from forager.engine import client
+from forager.errors import ForagerError
+from forager.images import manifest as mf
+from forager.images.build import BuildPlan, build_repo_image, plan_build
+from forager.images.recipe import load_recipe
+from forager.images.validate import validate_image
+from forager.progress import console, progress
+
+
+@dataclass
+class Outcome:
+    recipe: str
+    name: str
+    status: str  # built | up-to-date | rejected | failed
+    message: str = ""
+    manifest: mf.Manifest | None = None
+    seconds: float = 0.0
+
+
+def _up_to_date(plan: BuildPlan, out_dir: Path) -> mf.Manifest | None:
+    p = mf.manifest_path(out_dir, plan.loaded.recipe.name)
+    if not p.exists():
+        return None
+    try:
+        m = mf.load(p)
+        client().images.get(m.image_tag)
+    except (ForagerError, ImageNotFound):
+        return None
+    return m if m.status == "ok" and m.content_hash == plan.content_hash else None
+
+
+def _manifest(plan: BuildPlan, image_id: str, verdict, build_log: Path, val_log: Path) -> mf.Manifest:
+    r = plan.loaded.recipe
+    return mf.Manifest(
+        id=r.name, status="rejected" if verdict.reject_reason else "ok", reject_reason=verdict.reject_reason,
+        recipe=r, recipe_file=str(plan.loaded.file), recipe_hash=r.content_hash(),
+        content_hash=plan.content_hash, image_tag=plan.tag, image_id=image_id, base_image=plan.base,
+        size_bytes=client().images.get(image_id).attrs["Size"], python_version=verdict.python_version,
+        commit=plan.commit, packages=verdict.packages, baseline=verdict.baseline, flaky=verdict.flaky,
+        runs=verdict.runs, suite_duration=round(verdict.suite_duration, 3),
+        build_log=str(build_log), validation_log=str(val_log))
+
+
+def build_one(recipe_path: Path, out_dir: Path, force: bool = False, say=lambda s: None) -> Outcome:
+    t0 = time.monotonic()
+    name = recipe_path.stem
+    try:
+        loaded = load_recipe(recipe_path)
+        name = loaded.recipe.name
+        say("resolving")
+        plan = plan_build(loaded)
+        if not force and (m := _up_to_date(plan, out_dir)):
+            return Outcome(str(recipe_path), name, "up-to-date", manifest=m, seconds=time.monotonic() - t0)
+        logs = out_dir / "logs"
+        build_log, val_log = logs / f"{name}.build.log", logs / f"{name}.validate.log"
+        say("building")
+        image_id = build_repo_image(plan, build_log)
+        say(f"validating ({loaded.recipe.validation.runs} runs)")
+        verdict = validate_image(plan.tag, loaded.recipe, val_log)
+        m = _manifest(plan, image_id, verdict, build_log, val_log)
+        mf.save(m, out_dir)
+        if verdict.reject_reason:
+            return Outcome(str(recipe_path), name, "rejected", f"{verdict.reject_reason} (log: {val_log})",
+                           m, time.monotonic() - t0)
+        return Outcome(str(recipe_path), name, "built", manifest=m, seconds=time.monotonic() - t0)
+    except ForagerError as exc:
+        return Outcome(str(recipe_path), name, "failed", str(exc), seconds=time.monotonic() - t0)
+
+
+def build_images(recipes: list[Path], out_dir: Path, jobs: int = 1, force: bool = False) -> list[Outcome]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with progress() as bar:
+        overall = bar.add_task("build-images", total=len(recipes), status="")
+
+        def work(path: Path) -> Outcome:
+            t = bar.add_task(path.stem, total=1, status="queued")
+            outcome = build_one(path, out_dir, force, say=lambda s: bar.update(t, status=s))
+            bar.update(t, completed=1, status=outcome.status)
+            bar.advance(overall)
+            return outcome
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            outcomes = list(pool.map(work, recipes))
+    for o in outcomes:
+        if o.status in ("failed", "rejected"):
+            console.print(f"[red]{o.name}: {o.status}[/red]: {o.message}")
+    return outcomes

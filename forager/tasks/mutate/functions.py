@@ -1,0 +1,108 @@
+"""Find the functions of a module that can be mutated, with qualified names and line spans."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+
+@dataclass(frozen=True, eq=False)
+class FunctionInfo:
+    """One target function of a parsed module.
+
+    `node` and `parents` are the very objects of the module they were found in (identity
+    matters: `splice` walks them), so use them only with that module. `parents` runs from
+    the Module down to the def's direct parent.
+    """
+
+    qualname: str
+    start_line: int
+    end_line: int
+    node: cst.FunctionDef = field(repr=False)
+    parents: tuple[cst.CSTNode, ...] = field(repr=False)
+    positions: Mapping[cst.CSTNode, CodeRange] = field(repr=False)
+
+    @property
+    def is_method(self) -> bool:
+        # Functions nested in functions are never targets, so any enclosing class is ours.
+        return any(isinstance(parent, cst.ClassDef) for parent in self.parents)
+
+    def line(self, node: cst.CSTNode) -> int:
+        """First line of a node of the original module."""
+        return self.positions[node].start.line
+
+    def end_line_of(self, node: cst.CSTNode) -> int:
+        """Last line of a node of the original module."""
+        return self.positions[node].end.line
+
+    def splice(self, module: cst.Module, new_node: cst.FunctionDef) -> cst.Module:
+        """`module` with this function replaced by `new_node`.
+
+        Only the chain of parents is rebuilt, so the cost does not grow with the module's size
+        the way a whole-tree transformer would.
+        """
+        if module is not self.parents[0]:
+            raise ValueError(f"{self.qualname}: splice needs the module the function was found in")
+        old: cst.CSTNode = self.node
+        new: cst.CSTNode = new_node
+        for parent in reversed(self.parents):
+            old, new = parent, _replace_child(parent, old, new)
+        assert isinstance(new, cst.Module)
+        return new
+
+
+def _replace_child(parent: cst.CSTNode, old: cst.CSTNode, new: cst.CSTNode) -> cst.CSTNode:
+    for f in dataclasses.fields(parent):
+        value = getattr(parent, f.name)
+        if value is old:
+            return parent.with_changes(**{f.name: new})
+        if isinstance(value, (list, tuple)) and any(item is old for item in value):
+            return parent.with_changes(**{f.name: [new if item is old else item for item in value]})
+    raise ValueError(f"{type(old).__name__} is not a child of {type(parent).__name__}")
+
+
+class _Finder(cst.CSTVisitor):
+    def __init__(self, positions: Mapping[cst.CSTNode, CodeRange]) -> None:
+        self.positions = positions
+        self.stack: list[cst.CSTNode] = []
+        self.found: list[FunctionInfo] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.FunctionDef):
+            self._record(node)
+            self.stack.append(node)
+            return False  # functions nested in this one are not targets
+        self.stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.stack.pop()
+
+    def _record(self, node: cst.FunctionDef) -> None:
+        classes = [n.name.value for n in self.stack if isinstance(n, cst.ClassDef)]
+        span = self.positions[node]
+        self.found.append(
+            FunctionInfo(
+                qualname=".".join([*classes, node.name.value]),
+                start_line=span.start.line,
+                end_line=span.end.line,
+                node=node,
+                parents=tuple(self.stack),
+                positions=self.positions,
+            )
+        )
+
+
+def find_functions(module: cst.Module) -> list[FunctionInfo]:
+    """Module-level functions and methods (of classes at any depth outside functions), in
+    source order. Spans run from the `def` line (decorators excluded) to the last statement."""
+    # unsafe_skip_copy keeps the caller's nodes, so positions and identities refer to them.
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    finder = _Finder(positions)
+    module.visit(finder)
+    return finder.found

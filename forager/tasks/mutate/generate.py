@@ -1,0 +1,119 @@
+"""Generate the mutants of one module: every operator over every chosen function."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import random
+import warnings
+from collections.abc import Iterable, Iterator
+
+import libcst as cst
+
+from forager.tasks.mutate.functions import FunctionInfo, find_functions
+from forager.tasks.mutate.mutant import Mutant
+from forager.tasks.mutate.operators import ALL, Operator
+
+OPERATORS: dict[str, Operator] = {op.name: op for op in ALL}
+
+
+def derived_rng(*parts: object) -> random.Random:
+    """A generator seeded from the parts, stable across runs and Python versions
+    (unlike hash(), which is salted per process)."""
+    digest = hashlib.sha256(":".join(map(str, parts)).encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def normalized(code: str, file: str) -> str | None:
+    """A formatting-blind fingerprint of the code, or None when it does not compile.
+
+    Compiling (not just parsing) also rejects what only the compiler catches, such as a
+    `break` left outside a loop.
+    """
+    try:
+        tree = ast.parse(code)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. SyntaxWarning for `x is 1`
+            compile(tree, file, "exec")
+    except (SyntaxError, ValueError):
+        return None
+    return ast.dump(tree)
+
+
+def generate_mutants(
+    source: str,
+    file: str,
+    functions: Iterable[str] | None,
+    seed: int,
+    per_function: int | None = None,
+    operators: Iterable[str] | None = None,
+) -> list[Mutant]:
+    """Mutants of `source` (the text of `file`), deterministic for a given seed.
+
+    `functions` are qualified names ("func", "Class.method"); None means every function.
+    Names that are not targets (nested functions, missing ones) are skipped. Mutants that do
+    not compile, equal the original up to formatting, or duplicate an earlier mutant are
+    dropped. With `per_function`, at most that many are kept per function, spread over the
+    operators. The result is ordered by function position, then operator name.
+    """
+    names = sorted(operators) if operators is not None else sorted(OPERATORS)
+    unknown = [n for n in names if n not in OPERATORS]
+    if unknown:
+        raise ValueError(f"unknown mutation operators: {', '.join(unknown)}")
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        raise ValueError(f"{file}: libcst cannot parse it: {exc}") from exc
+    original = normalized(source, file)
+    if original is None:
+        raise ValueError(f"{file}: does not compile with this Python")
+    wanted = set(functions) if functions is not None else None
+    seen = {original}
+    mutants: list[Mutant] = []
+    for target in find_functions(module):
+        if wanted is None or target.qualname in wanted:
+            mutants += _for_function(module, target, file, seed, names, per_function, seen)
+    return mutants
+
+
+def _for_function(
+    module: cst.Module,
+    target: FunctionInfo,
+    file: str,
+    seed: int,
+    names: list[str],
+    per_function: int | None,
+    seen: set[str],
+) -> list[Mutant]:
+    rng = derived_rng(seed, file, target.qualname)
+    kept: list[tuple[str, int, Mutant]] = []
+    for name, index, candidate, description in _interleaved(module, target, file, seed, names, rng):
+        if per_function is not None and len(kept) >= per_function:
+            break
+        code = candidate.code
+        key = normalized(code, file)
+        if key is None or key in seen:
+            continue
+        seen.add(key)
+        mutant = Mutant(name, file, target.qualname, target.start_line, target.end_line, description, module.code, code)
+        kept.append((name, index, mutant))
+    return [mutant for _, _, mutant in sorted(kept, key=lambda item: item[:2])]
+
+
+def _interleaved(
+    module: cst.Module, target: FunctionInfo, file: str, seed: int, names: list[str], rng: random.Random
+) -> Iterator[tuple[str, int, cst.Module, str]]:
+    """Candidates taken round-robin over the operators in a seeded order, each operator's in a
+    seeded order too, so that a per-function cap keeps a varied sample."""
+    queues = []
+    for name in names:
+        op_rng = derived_rng(seed, file, target.qualname, name)
+        candidates = list(enumerate(OPERATORS[name].mutate(module, target, op_rng)))
+        op_rng.shuffle(candidates)
+        queues.append((name, candidates))
+    rng.shuffle(queues)
+    for depth in range(max((len(c) for _, c in queues), default=0)):
+        for name, candidates in queues:
+            if depth < len(candidates):
+                index, (candidate, description) = candidates[depth]
+                yield name, index, candidate, description

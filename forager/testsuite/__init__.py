@@ -1,0 +1,1 @@
+"""Running a repository's tests in a container and reading per-test results from JUnit XML."""

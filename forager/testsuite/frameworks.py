@@ -1,0 +1,51 @@
+"""One adapter per test framework: the shell command that runs tests and writes JUnit XML."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Callable, Protocol
+import xml.etree.ElementTree as ET
+
+from forager.images.recipe import TestSpec
+from forager.testsuite import junit
+
+HELPERS_DIR = "/opt/forager/helpers"
+
+
+class Framework(Protocol):
+    name: str
+    id_of: Callable[[ET.Element], str]
+
+    def command(self, spec: TestSpec, junit_path: str, ids_file: str | None) -> str: ...
+
+
+def _selection(paths: list[str], ids_file: str | None) -> tuple[str, str]:
+    """(prelude, arguments): test ids come from a file so any number of them fits."""
+    if ids_file:
+        return f"mapfile -t _ids < {shlex.quote(ids_file)}; ", '"${_ids[@]}"'
+    return "", " ".join(shlex.quote(p) for p in paths)
+
+
+class Pytest:
+    name = "pytest"
+    id_of = staticmethod(junit.pytest_node_id)
+
+    def command(self, spec: TestSpec, junit_path: str, ids_file: str | None) -> str:
+        prelude, args = _selection(spec.paths, ids_file)
+        # xunit1 keeps the `file` attribute that node ids are rebuilt from; no cache so
+        # runs do not influence each other through .pytest_cache.
+        opts = f"-p no:cacheprovider -o junit_family=xunit1 --junitxml={shlex.quote(junit_path)}"
+        return f"{prelude}{spec.command} {opts} {args}"
+
+
+class Unittest:
+    name = "unittest"
+    id_of = staticmethod(junit.dotted_id)
+
+    def command(self, spec: TestSpec, junit_path: str, ids_file: str | None) -> str:
+        prelude, args = _selection(spec.paths, ids_file)
+        runner = f"python {HELPERS_DIR}/unittest_junit.py --junit {shlex.quote(junit_path)}"
+        return f"{prelude}{runner} {args}"
+
+
+FRAMEWORKS: dict[str, Framework] = {"pytest": Pytest(), "unittest": Unittest()}

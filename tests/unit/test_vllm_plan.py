@@ -1,0 +1,157 @@
+"""vLLM plans for CWM: memory arithmetic, presets, GPU counts and refusals."""
+
+import pytest
+
+from forager.serve.vllm import (
+    CWM,
+    GIB,
+    PRESETS,
+    RESERVE_GIB,
+    PlanError,
+    kv_bytes_per_token,
+    kv_room_bytes,
+    plan,
+    vllm_command,
+    weights_bytes,
+)
+
+H100_GIB = 80
+
+
+def test_kv_bytes_per_token():
+    # 2 (K, V) * 64 layers * 8 KV heads * 128 dims * 2 bytes = 256 KiB for the whole model.
+    assert kv_bytes_per_token(CWM, PRESETS["bf16"], 1) == 262144
+    assert kv_bytes_per_token(CWM, PRESETS["bf16"], 2) == 131072
+    assert kv_bytes_per_token(CWM, PRESETS["bf16"], 8) == 32768
+    # Past 8 GPUs the 8 KV heads are replicated, not split further.
+    assert kv_bytes_per_token(CWM, PRESETS["bf16"], 16) == 32768
+
+
+def test_weights_bytes():
+    assert weights_bytes(CWM, PRESETS["bf16"]) == 64e9
+    assert weights_bytes(CWM, PRESETS["fp8"]) == 32e9
+
+
+def test_kv_room():
+    expected = 80 * GIB * 0.9 - 64e9 / 2 - RESERVE_GIB * GIB
+    assert kv_room_bytes(CWM, PRESETS["bf16"], 2, 80, 0.9) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("gpus", [2, 4, 8])
+def test_bf16_full_context_on_several_h100s(gpus):
+    p = plan(CWM, "bf16", gpus, H100_GIB)
+    assert p.max_model_len == 131072
+    assert p.tensor_parallel_size == gpus
+    assert p.dtype == "bfloat16" and p.quantization is None
+    assert p.kv_cache_tokens >= 131072
+    assert p.reason.startswith("131072 tokens fit")
+    assert p.argv == [
+        "--tensor-parallel-size", str(gpus),
+        "--dtype", "bfloat16",
+        "--max-model-len", "131072",
+        "--gpu-memory-utilization", "0.9",
+    ]  # fmt: skip
+
+
+def test_more_gpus_hold_more_tokens():
+    tokens = [plan(CWM, "bf16", g, H100_GIB).kv_cache_tokens for g in (2, 4, 8)]
+    assert tokens == sorted(tokens) and len(set(tokens)) == 3
+
+
+def test_bf16_on_one_h100_must_shrink_context():
+    p = plan(CWM, "bf16", 1, H100_GIB)
+    room = 80 * GIB * 0.9 - 64e9 - RESERVE_GIB * GIB
+    capacity = int(room // 262144)
+    assert p.kv_cache_tokens == capacity
+    assert p.max_model_len == capacity // 1024 * 1024 == 33792
+    assert p.max_model_len % 1024 == 0
+    assert "context cut from 131072 to 33792" in p.reason
+    assert "--max-model-len" in p.argv and "33792" in p.argv
+
+
+@pytest.mark.parametrize("gpus", [1, 2, 4, 8])
+def test_fp8_full_context(gpus):
+    p = plan(CWM, "fp8", gpus, H100_GIB)
+    assert p.max_model_len == 131072
+    assert p.quantization == "fp8"
+    assert p.argv == [
+        "--tensor-parallel-size", str(gpus),
+        "--dtype", "bfloat16",
+        "--max-model-len", "131072",
+        "--quantization", "fp8",
+        "--gpu-memory-utilization", "0.9",
+    ]  # fmt: skip
+
+
+def test_shorter_context_on_request():
+    assert plan(CWM, "fp8", 1, H100_GIB, max_len=32768).max_model_len == 32768
+
+
+def test_short_request_below_rounding_step():
+    assert plan(CWM, "bf16", 1, H100_GIB, max_len=512).max_model_len == 512
+
+
+def test_lower_utilization_shrinks_context():
+    p = plan(CWM, "fp8", 1, H100_GIB, gpu_memory_utilization=0.7)
+    assert p.max_model_len < 131072 and p.max_model_len % 1024 == 0
+    assert "--gpu-memory-utilization" in p.argv and "0.7" in p.argv
+
+
+def test_weights_do_not_fit_bf16():
+    with pytest.raises(PlanError, match=r"does not fit: its weights take 59\.6 GiB per GPU.*fp8 preset"):
+        plan(CWM, "bf16", 1, 48)
+
+
+def test_weights_do_not_fit_fp8():
+    with pytest.raises(PlanError, match=r"does not fit.*use more GPUs$"):
+        plan(CWM, "fp8", 1, 24)
+
+
+def test_weights_fit_but_no_room_for_context():
+    # bf16 on one 70.8 GiB card: 63.7 GiB usable, 59.6 of weights, 4 reserved: ~470 tokens.
+    with pytest.raises(PlanError, match=r"KV cache of only \d+ tokens"):
+        plan(CWM, "bf16", 1, 70.8)
+
+
+def test_plan_error_is_value_error():
+    assert issubclass(PlanError, ValueError)
+
+
+@pytest.mark.parametrize("gpus", [0, 3, 5, 6])
+def test_gpu_counts_that_do_not_split(gpus):
+    with pytest.raises(PlanError):
+        plan(CWM, "bf16", gpus, H100_GIB)
+
+
+def test_bad_inputs():
+    with pytest.raises(PlanError, match="unknown preset"):
+        plan(CWM, "int4", 1, H100_GIB)
+    with pytest.raises(PlanError, match="max_len"):
+        plan(CWM, "fp8", 1, H100_GIB, max_len=262144)
+    with pytest.raises(PlanError, match="gpu_memory_utilization"):
+        plan(CWM, "fp8", 1, H100_GIB, gpu_memory_utilization=1.5)
+
+
+def test_preset_defaults_match_the_design():
+    assert PRESETS["bf16"].default_gpus == 2 and PRESETS["fp8"].default_gpus == 1
+
+
+def test_vllm_command():
+    p = plan(CWM, "fp8", 1, H100_GIB)
+    assert vllm_command(p, "0.0.0.0", 8000, "cwm", python="python") == [
+        "python", "-m", "vllm.entrypoints.openai.api_server",
+        "--model", "facebook/cwm",
+        "--host", "0.0.0.0",
+        "--port", "8000",
+        "--served-model-name", "cwm",
+        "--tensor-parallel-size", "1",
+        "--dtype", "bfloat16",
+        "--max-model-len", "131072",
+        "--quantization", "fp8",
+        "--gpu-memory-utilization", "0.9",
+    ]  # fmt: skip
+
+
+def test_plan_serialises():
+    p = plan(CWM, "bf16", 2, H100_GIB)
+    assert type(p).model_validate_json(p.model_dump_json()) == p
