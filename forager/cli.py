@@ -74,6 +74,48 @@ def images(out: Path = typer.Option(IMAGES_DIR, "--dir", help="manifest folder")
     console.print(table)
 
 
+@app.command("tasks")
+def tasks(variant: str = typer.Option(..., help="mutate-fix or issue-fix"),
+          images_: List[str] = typer.Option(..., "--images", help="image ids or manifest paths"),
+          output: Path = typer.Option(Path("tasks.jsonl"), "--output", "-o"),
+          per_image: int = typer.Option(10, min=1, help="tasks kept per image at most"),
+          per_operator: Optional[int] = typer.Option(None, min=1, help="tasks kept per operator per image at most"),
+          operators: Optional[str] = typer.Option(None, help="comma-separated operator names (default all)"),
+          max_checks: Optional[int] = typer.Option(None, min=1, help="mutants checked per image at most"),
+          seed: int = typer.Option(0), jobs: int = typer.Option(1, "--jobs", "-j", min=1),
+          images_dir: Path = typer.Option(IMAGES_DIR, "--images-dir")) -> None:
+    """Generate validated tasks from built images (resumable: a rerun skips what is done)."""
+    from forager.engine import client
+    from forager.images.manifest import resolve
+    manifests = [resolve(ref, images_dir) for ref in _split(images_)]
+    client()
+    if variant == "mutate-fix":
+        from forager.tasks.mutate_fix.pipeline import Settings, generate
+        from forager.tasks.mutate_fix.report import print_summary
+        ops = [o.strip() for o in operators.split(",")] if operators else None
+        _check_operators(ops)
+        summary = generate(manifests, output, Settings(per_image, per_operator, seed, ops, max_checks), jobs)
+        print_summary(summary, output)
+        if summary.failed_images:
+            raise typer.Exit(1)
+    elif variant == "issue-fix":
+        from forager.tasks.issue_fix.pipeline import run_issue_fix
+        run_issue_fix(manifests, output, seed=seed)
+    else:
+        raise ForagerError(f"--variant must be mutate-fix or issue-fix, not '{variant}'")
+
+
+def _split(values: List[str]) -> List[str]:
+    return [v for item in values for v in item.split(",") if v]
+
+
+def _check_operators(ops: Optional[List[str]]) -> None:
+    from forager.tasks.mutate import OPERATORS
+    unknown = [o for o in ops or [] if o not in OPERATORS]
+    if unknown:
+        raise ForagerError(f"--operators: unknown {', '.join(unknown)} (known: {', '.join(sorted(OPERATORS))})")
+
+
 @app.command("gc")
 def gc() -> None:
     """Remove every container and temporary image Forager left behind."""

@@ -18,6 +18,14 @@ class Framework(Protocol):
 
     def command(self, spec: TestSpec, junit_path: str, ids_file: str | None) -> str: ...
 
+    def coverage_command(self, spec: TestSpec, junit_path: str, data_file: str) -> str: ...
+
+
+def _coverage_run(data_file: str) -> str:
+    # Helpers on PYTHONPATH make the forager_cov plugin importable; only /testbed is measured.
+    return (f"PYTHONPATH={HELPERS_DIR}${{PYTHONPATH:+:$PYTHONPATH}} python -m coverage run "
+            f"--data-file={shlex.quote(data_file)} --include='/testbed/*'")
+
 
 def _selection(paths: list[str], ids_file: str | None) -> tuple[str, str]:
     """(prelude, arguments): test ids come from a file so any number of them fits."""
@@ -37,6 +45,20 @@ class Pytest:
         opts = f"-p no:cacheprovider -o junit_family=xunit1 --junitxml={shlex.quote(junit_path)}"
         return f"{prelude}{spec.command} {opts} {args}"
 
+    def coverage_command(self, spec: TestSpec, junit_path: str, data_file: str) -> str:
+        _, args = _selection(spec.paths, None)
+        opts = f"-p no:cacheprovider -p forager_cov -o junit_family=xunit1 --junitxml={shlex.quote(junit_path)}"
+        return f"{_coverage_run(data_file)} -m pytest {pytest_options(spec.command)} {opts} {args}"
+
+
+def pytest_options(command: str) -> str:
+    """The options a recipe put after its pytest runner ('python -m pytest -x' -> '-x')."""
+    words = shlex.split(command)
+    for i, w in enumerate(words):
+        if w == "pytest" or w.endswith("/pytest"):
+            return " ".join(shlex.quote(x) for x in words[i + 1:])
+    return ""
+
 
 class Unittest:
     name = "unittest"
@@ -46,6 +68,11 @@ class Unittest:
         prelude, args = _selection(spec.paths, ids_file)
         runner = f"python {HELPERS_DIR}/unittest_junit.py --junit {shlex.quote(junit_path)}"
         return f"{prelude}{runner} {args}"
+
+    def coverage_command(self, spec: TestSpec, junit_path: str, data_file: str) -> str:
+        _, args = _selection(spec.paths, None)
+        return (f"{_coverage_run(data_file)} {HELPERS_DIR}/unittest_junit.py "
+                f"--junit {shlex.quote(junit_path)} {args}")
 
 
 FRAMEWORKS: dict[str, Framework] = {"pytest": Pytest(), "unittest": Unittest()}

@@ -13,6 +13,17 @@ import unittest
 import xml.etree.ElementTree as ET
 
 
+def _switch_coverage_context(name):
+    """Name coverage's context after the running test, when run under `coverage run`."""
+    try:
+        import coverage
+    except ImportError:
+        return
+    cov = coverage.Coverage.current()
+    if cov is not None:
+        cov.switch_context(name)
+
+
 class _Recorder(unittest.TextTestResult):
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
@@ -21,6 +32,7 @@ class _Recorder(unittest.TextTestResult):
 
     def startTest(self, test):
         self._t0 = time.monotonic()
+        _switch_coverage_context(test.id())
         super().startTest(test)
 
     def _add(self, test, outcome, msg=""):

@@ -55,14 +55,26 @@ class FunctionInfo:
         return new
 
 
-def _replace_child(parent: cst.CSTNode, old: cst.CSTNode, new: cst.CSTNode) -> cst.CSTNode:
+def child_slot(parent: cst.CSTNode, child: cst.CSTNode) -> tuple[str, int | None]:
+    """Where `child` sits in `parent`: a field name, and an index when the field is a sequence."""
     for f in dataclasses.fields(parent):
         value = getattr(parent, f.name)
-        if value is old:
-            return parent.with_changes(**{f.name: new})
-        if isinstance(value, (list, tuple)) and any(item is old for item in value):
-            return parent.with_changes(**{f.name: [new if item is old else item for item in value]})
-    raise ValueError(f"{type(old).__name__} is not a child of {type(parent).__name__}")
+        if value is child:
+            return f.name, None
+        if isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                if item is child:
+                    return f.name, index
+    raise ValueError(f"{type(child).__name__} is not a child of {type(parent).__name__}")
+
+
+def _replace_child(parent: cst.CSTNode, old: cst.CSTNode, new: cst.CSTNode) -> cst.CSTNode:
+    name, index = child_slot(parent, old)
+    if index is None:
+        return parent.with_changes(**{name: new})
+    items = list(getattr(parent, name))
+    items[index] = new
+    return parent.with_changes(**{name: items})
 
 
 class _Finder(cst.CSTVisitor):

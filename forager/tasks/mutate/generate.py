@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import random
-import warnings
 from collections.abc import Iterable, Iterator
 
 import libcst as cst
@@ -13,6 +11,7 @@ import libcst as cst
 from forager.tasks.mutate.functions import FunctionInfo, find_functions
 from forager.tasks.mutate.mutant import Mutant
 from forager.tasks.mutate.operators import ALL, Operator
+from forager.tasks.mutate.render import FunctionRenderer, fingerprint
 
 OPERATORS: dict[str, Operator] = {op.name: op for op in ALL}
 
@@ -22,22 +21,6 @@ def derived_rng(*parts: object) -> random.Random:
     (unlike hash(), which is salted per process)."""
     digest = hashlib.sha256(":".join(map(str, parts)).encode()).digest()
     return random.Random(int.from_bytes(digest[:8], "big"))
-
-
-def normalized(code: str, file: str) -> str | None:
-    """A formatting-blind fingerprint of the code, or None when it does not compile.
-
-    Compiling (not just parsing) also rejects what only the compiler catches, such as a
-    `break` left outside a loop.
-    """
-    try:
-        tree = ast.parse(code)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. SyntaxWarning for `x is 1`
-            compile(tree, file, "exec")
-    except (SyntaxError, ValueError):
-        return None
-    return ast.dump(tree)
 
 
 def generate_mutants(
@@ -56,7 +39,7 @@ def generate_mutants(
     dropped. With `per_function`, at most that many are kept per function, spread over the
     operators. The result is ordered by function position, then operator name.
     """
-    names = sorted(operators) if operators is not None else sorted(OPERATORS)
+    names = sorted(set(operators)) if operators is not None else sorted(OPERATORS)
     unknown = [n for n in names if n not in OPERATORS]
     if unknown:
         raise ValueError(f"unknown mutation operators: {', '.join(unknown)}")
@@ -64,7 +47,7 @@ def generate_mutants(
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         raise ValueError(f"{file}: libcst cannot parse it: {exc}") from exc
-    original = normalized(source, file)
+    original = fingerprint(source, file)
     if original is None:
         raise ValueError(f"{file}: does not compile with this Python")
     wanted = set(functions) if functions is not None else None
@@ -72,12 +55,13 @@ def generate_mutants(
     mutants: list[Mutant] = []
     for target in find_functions(module):
         if wanted is None or target.qualname in wanted:
-            mutants += _for_function(module, target, file, seed, names, per_function, seen)
+            mutants += _for_function(module, source, target, file, seed, names, per_function, seen)
     return mutants
 
 
 def _for_function(
     module: cst.Module,
+    source: str,
     target: FunctionInfo,
     file: str,
     seed: int,
@@ -86,16 +70,18 @@ def _for_function(
     seen: set[str],
 ) -> list[Mutant]:
     rng = derived_rng(seed, file, target.qualname)
+    renderer = FunctionRenderer(module, source, target, file)
+    if renderer.original_key is not None:
+        seen.add(renderer.original_key)  # the no-op baseline for function-only fingerprints
     kept: list[tuple[str, int, Mutant]] = []
     for name, index, candidate, description in _interleaved(module, target, file, seed, names, rng):
         if per_function is not None and len(kept) >= per_function:
             break
-        code = candidate.code
-        key = normalized(code, file)
+        code, key = renderer.render(candidate)
         if key is None or key in seen:
             continue
         seen.add(key)
-        mutant = Mutant(name, file, target.qualname, target.start_line, target.end_line, description, module.code, code)
+        mutant = Mutant(name, file, target.qualname, target.start_line, target.end_line, description, source, code)
         kept.append((name, index, mutant))
     return [mutant for _, _, mutant in sorted(kept, key=lambda item: item[:2])]
 

@@ -7,7 +7,8 @@ import difflib
 NO_NEWLINE = "\\ No newline at end of file\n"
 
 
-def _lines(text: str) -> list[str]:
+def split_lines(text: str) -> list[str]:
+    """Lines with their endings, split the way git does."""
     # Split on "\n" only, as git does; str.splitlines would also split on form feeds
     # and other separators that git treats as ordinary characters.
     parts = text.split("\n")
@@ -23,7 +24,7 @@ def unified_diff(original: str, mutated: str, path: str) -> str:
     if original == mutated:
         return ""
     out = [f"diff --git a/{path} b/{path}\n"]
-    hunks = difflib.unified_diff(_lines(original), _lines(mutated), f"a/{path}", f"b/{path}", n=3)
+    hunks = difflib.unified_diff(split_lines(original), split_lines(mutated), f"a/{path}", f"b/{path}", n=3)
     for line in hunks:
         if line.endswith("\n"):
             out.append(line)

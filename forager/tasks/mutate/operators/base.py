@@ -52,7 +52,4 @@ class Operator(ABC):
 
     @staticmethod
     def apply(module: cst.Module, target: FunctionInfo, edit: Edit) -> cst.Module:
-        new_function = replace(target.node, edit.old, edit.new)
-        if not isinstance(new_function, cst.FunctionDef):
-            raise ValueError(f"{target.qualname}: an edit must keep the function a function")
-        return target.splice(module, new_function)
+        return target.splice(module, replace(target, edit.old, edit.new))

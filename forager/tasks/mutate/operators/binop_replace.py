@@ -49,7 +49,7 @@ class BinopReplace(Operator):
 
     def edits(self, target: FunctionInfo, rng: random.Random) -> list[Edit]:
         edits = []
-        for node in _sites(target.node):
+        for node in _sites(target):
             op = node.operator
             table = BINARY if isinstance(node, cst.BinaryOperation) else AUGMENTED
             symbol, replacements = table[type(op)]
@@ -67,5 +67,5 @@ class BinopReplace(Operator):
         return edits
 
 
-def _sites(fn: cst.FunctionDef) -> list[cst.BinaryOperation | cst.AugAssign]:
-    return [n for n in find(fn, cst.BinaryOperation, cst.AugAssign) if type(n.operator) in SYMBOLS]
+def _sites(target: FunctionInfo) -> list[cst.BinaryOperation | cst.AugAssign]:
+    return [n for n in find(target, cst.BinaryOperation, cst.AugAssign) if type(n.operator) in SYMBOLS]

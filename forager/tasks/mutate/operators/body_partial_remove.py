@@ -19,7 +19,7 @@ class BodyPartialRemove(Operator):
     def edits(self, target: FunctionInfo, rng: random.Random) -> list[Edit]:
         fn = target.node
         edits = []
-        for block in find(fn, cst.IndentedBlock):
+        for block in find(target, cst.IndentedBlock):
             stmts = list(block.body)
             # The first statement always stays, so the block keeps a statement and the run
             # comes from the middle or the end.

@@ -11,9 +11,9 @@ from forager.tasks.mutate.operators.base import Edit, Operator
 from forager.tasks.mutate.operators.tree import find, first_code_index
 
 
-def returns_value(fn: cst.FunctionDef) -> bool:
+def returns_value(target: FunctionInfo) -> bool:
     """Whether the function itself (not a nested one) has a `return <value>`."""
-    return any(ret.value is not None for ret in find(fn, cst.Return, nested=False))
+    return any(ret.value is not None for ret in find(target, cst.Return, nested=False))
 
 
 class BodyRemove(Operator):
@@ -23,7 +23,7 @@ class BodyRemove(Operator):
         fn = target.node
         # A function that computes something becomes a stub that fails or returns nothing;
         # a procedure becomes one that silently does nothing or fails.
-        stubs = ["raise NotImplementedError", "return None"] if returns_value(fn) else ["pass", "raise NotImplementedError"]
+        stubs = ["raise NotImplementedError", "return None"] if returns_value(target) else ["pass", "raise NotImplementedError"]
         span = f"lines {target.start_line + 1}-{target.end_line}"
         return [
             Edit(fn.body, new, f"replaced the body of `{target.qualname}` ({span}) with `{stub}`")

@@ -16,7 +16,7 @@ class BoolopReplace(Operator):
 
     def edits(self, target: FunctionInfo, rng: random.Random) -> list[Edit]:
         edits = []
-        for node in find(target.node, cst.BooleanOperation):
+        for node in find(target, cst.BooleanOperation):
             op = node.operator
             old, new_cls, new = ("and", cst.Or, "or") if isinstance(op, cst.And) else ("or", cst.And, "and")
             new_op = new_cls(whitespace_before=op.whitespace_before, whitespace_after=op.whitespace_after)

@@ -26,7 +26,7 @@ class CallArgsReorder(Operator):
 
     def edits(self, target: FunctionInfo, rng: random.Random) -> list[Edit]:
         edits = []
-        for call in find(target.node, cst.Call):
+        for call in find(target, cst.Call):
             args = _positional(call)
             for i in range(len(args) - 1):
                 a, b = args[i], args[i + 1]

@@ -39,7 +39,7 @@ class CompareReplace(Operator):
 
     def edits(self, target: FunctionInfo, rng: random.Random) -> list[Edit]:
         edits = []
-        for comparison in find(target.node, cst.Comparison):
+        for comparison in find(target, cst.Comparison):
             for index, item in enumerate(comparison.comparisons):
                 symbol, replacements = COMPARISONS[type(item.operator)]
                 for cls in replacements:

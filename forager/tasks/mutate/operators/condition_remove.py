@@ -15,7 +15,7 @@ class ConditionRemove(Operator):
     name = "condition_remove"
 
     def edits(self, target: FunctionInfo, rng: random.Random) -> list[Edit]:
-        ifs = find(target.node, cst.If)
+        ifs = find(target, cst.If)
         elifs = {id(node.orelse) for node in ifs if isinstance(node.orelse, cst.If)}
         edits = []
         for node in ifs:
@@ -23,7 +23,7 @@ class ConditionRemove(Operator):
                 edits += _if_edits(target, node)
             if isinstance(node.orelse, cst.If):
                 edits += _elif_edits(target, node, node.orelse)
-        for node in find(target.node, cst.IfExp):
+        for node in find(target, cst.IfExp):
             for kept, label in ((node.body, "true"), (node.orelse, "false")):
                 edits.append(
                     Edit(

@@ -61,9 +61,9 @@ class ConstantChange(Operator):
     def edits(self, target: FunctionInfo, rng: random.Random) -> list[Edit]:
         fn = target.node
         # String statements (docstrings and the like) do nothing at run time.
-        inert = {id(expr.value) for expr in find(fn, cst.Expr)}
+        inert = {id(expr.value) for expr in find(target, cst.Expr)}
         edits = []
-        for node in find(fn, cst.Integer, cst.Float, cst.SimpleString, cst.Name):
+        for node in find(target, cst.Integer, cst.Float, cst.SimpleString, cst.Name):
             if id(node) in inert:
                 continue
             for new in _variants(node):

@@ -28,7 +28,7 @@ class IfInvert(Operator):
 
     def edits(self, target: FunctionInfo, rng: random.Random) -> list[Edit]:
         edits = []
-        for node in find(target.node, cst.If):
+        for node in find(target, cst.If):
             space = node.whitespace_before_test
             if not space.value:  # `if(x):` needs a space once the test starts with `not`
                 space = cst.SimpleWhitespace(" ")

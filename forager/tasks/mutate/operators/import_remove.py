@@ -46,7 +46,7 @@ class ImportRemove(Operator):
     def edits(self, target: FunctionInfo, rng: random.Random) -> list[Edit]:
         """Imports inside the function itself."""
         edits = []
-        for node, line in small_statements(target.node, cst.Import, cst.ImportFrom):
+        for node, line in small_statements(target, cst.Import, cst.ImportFrom):
             for alias in _aliases(node):
                 reduced = _without_alias(node, alias)
                 old, new = (node, reduced) if reduced is not None else removal(node, line)

@@ -48,7 +48,7 @@ class LoopRemove(Operator):
 
     def edits(self, target: FunctionInfo, rng: random.Random) -> list[Edit]:
         edits = []
-        for loop in find(target.node, cst.For, cst.While):
+        for loop in find(target, cst.For, cst.While):
             kind = "for" if isinstance(loop, cst.For) else "while"
             lines = f"lines {target.line(loop)}-{target.end_line_of(loop)}"
             edits.append(Edit(loop, cst.RemovalSentinel.REMOVE, f"removed the `{kind}` loop ({lines})"))

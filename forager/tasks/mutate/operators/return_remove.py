@@ -16,7 +16,7 @@ class ReturnRemove(Operator):
 
     def edits(self, target: FunctionInfo, rng: random.Random) -> list[Edit]:
         edits = []
-        for ret, line in small_statements(target.node, cst.Return):
+        for ret, line in small_statements(target, cst.Return):
             where = f"line {target.line(ret)}"
             edits.append(Edit(*removal(ret, line), f"removed `{snippet(ret)}` on {where}"))
             if ret.value is not None:

@@ -26,7 +26,7 @@ class StatementShuffle(Operator):
     def edits(self, target: FunctionInfo, rng: random.Random) -> list[Edit]:
         fn = target.node
         edits = []
-        for block in find(fn, cst.IndentedBlock):
+        for block in find(target, cst.IndentedBlock):
             stmts = list(block.body)
             for i in range(first_code_index(block, fn), len(stmts) - 1):
                 a, b = stmts[i], stmts[i + 1]

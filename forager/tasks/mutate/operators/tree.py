@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import TypeVar, Union
 
 import libcst as cst
+
+from forager.tasks.mutate.functions import FunctionInfo, child_slot
 
 N = TypeVar("N", bound=cst.CSTNode)
 Replacement = Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel]
@@ -13,50 +16,86 @@ SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 _EMPTY_MODULE = cst.Module(body=[])
 
 
-class _Collector(cst.CSTVisitor):
-    def __init__(self, kinds: tuple[type, ...], nested: bool) -> None:
-        self.kinds = kinds
-        self.nested = nested
-        self.found: list[cst.CSTNode] = []
+class _Indexer(cst.CSTVisitor):
+    """Records, once per function, its nodes in source order, their parents, and which of
+    them lie in nested scopes."""
+
+    def __init__(self, fn: cst.FunctionDef) -> None:
+        self.stack: list[cst.CSTNode] = [fn]
+        self.nodes: list[cst.CSTNode] = []
+        self.parent: dict[int, cst.CSTNode] = {}
+        self.nested: set[int] = set()
+        self.scopes = 0
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         # Annotations and decorators do not change what the code does at run time.
         if isinstance(node, (cst.Annotation, cst.Decorator)):
             return False
-        if isinstance(node, self.kinds):
-            self.found.append(node)
-        return self.nested or not isinstance(node, SCOPES)
+        self.parent[id(node)] = self.stack[-1]
+        self.nodes.append(node)
+        if self.scopes:
+            self.nested.add(id(node))
+        self.stack.append(node)
+        self.scopes += isinstance(node, SCOPES)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if self.stack[-1] is original_node:
+            self.stack.pop()
+            self.scopes -= isinstance(original_node, SCOPES)
 
 
-def find(fn: cst.FunctionDef, *kinds: type[N], nested: bool = True) -> list[N]:
+# Building the index costs a walk of the function; every operator reuses it.
+_INDEXES: weakref.WeakKeyDictionary[FunctionInfo, _Indexer] = weakref.WeakKeyDictionary()
+
+
+def _index(target: FunctionInfo) -> _Indexer:
+    index = _INDEXES.get(target)
+    if index is None:
+        index = _Indexer(target.node)
+        target.node.params.visit(index)
+        target.node.body.visit(index)
+        _INDEXES[target] = index
+    return index
+
+
+def find(target: FunctionInfo, *kinds: type[N], nested: bool = True) -> list[N]:
     """Nodes of the given kinds in the function's parameters and body, in source order.
     With nested=False, code of nested functions, classes and lambdas is left out."""
-    collector = _Collector(kinds, nested)
-    fn.params.visit(collector)
-    fn.body.visit(collector)
-    return collector.found  # type: ignore[return-value]
+    index = _index(target)
+    return [
+        node  # type: ignore[misc]
+        for node in index.nodes
+        if isinstance(node, kinds) and (nested or id(node) not in index.nested)
+    ]
 
 
-def find_in(node: cst.CSTNode, *kinds: type[N], nested: bool = True) -> list[N]:
-    """Like `find`, under any node (the node itself included)."""
-    collector = _Collector(kinds, nested)
-    node.visit(collector)
-    return collector.found  # type: ignore[return-value]
+def replace(target: FunctionInfo, old: cst.CSTNode, new: Replacement) -> cst.FunctionDef:
+    """The target function with `old` (one of its nodes) replaced by a node, a removal or
+    several statements. Only the chain of parents is rebuilt, not the whole function."""
+    parents = _index(target).parent
+    node, replacement = old, new
+    while node is not target.node:
+        parent = parents[id(node)]
+        node, replacement = parent, _put(parent, node, replacement)
+    assert isinstance(replacement, cst.FunctionDef)
+    return replacement
 
 
-class _Replace(cst.CSTTransformer):
-    def __init__(self, old: cst.CSTNode, new: Replacement) -> None:
-        self.old = old
-        self.new = new
-
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> Replacement:
-        return self.new if original_node is self.old else updated_node
-
-
-def replace(tree: N, old: cst.CSTNode, new: Replacement) -> Replacement:
-    """`tree` with the node `old` (by identity) replaced; unlike `deep_replace`, the
-    replacement may be a removal or several statements."""
-    return tree.visit(_Replace(old, new))
+def _put(parent: cst.CSTNode, child: cst.CSTNode, new: Replacement) -> cst.CSTNode:
+    name, index = child_slot(parent, child)
+    if index is None:
+        if not isinstance(new, cst.CSTNode):
+            raise ValueError(f"cannot remove or flatten the {name} of a {type(parent).__name__}")
+        return parent.with_changes(**{name: new})
+    items = list(getattr(parent, name))
+    if isinstance(new, cst.RemovalSentinel):
+        del items[index]
+    elif isinstance(new, cst.FlattenSentinel):
+        items[index : index + 1] = list(new.nodes)
+    else:
+        items[index] = new
+    return parent.with_changes(**{name: items})
 
 
 def snippet(node: cst.CSTNode, limit: int = 40) -> str:
@@ -97,11 +136,11 @@ def inline(stmt: cst.BaseCompoundStatement, body: Sequence[cst.BaseStatement]) -
 
 
 def small_statements(
-    fn: cst.FunctionDef, *kinds: type[N]
+    target: FunctionInfo, *kinds: type[N]
 ) -> list[tuple[N, cst.SimpleStatementLine | cst.SimpleStatementSuite]]:
     """Small statements of the given kinds in the function, each with the line holding it."""
     found = []
-    for line in find(fn, cst.SimpleStatementLine, cst.SimpleStatementSuite):
+    for line in find(target, cst.SimpleStatementLine, cst.SimpleStatementSuite):
         found.extend((small, line) for small in line.body if isinstance(small, kinds))
     return found
 

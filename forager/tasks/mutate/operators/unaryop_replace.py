@@ -23,6 +23,6 @@ class UnaryopReplace(Operator):
                 with_parens_of(node, node.expression),
                 f"removed `{SYMBOLS[type(node.operator)]}` from `{snippet(node)}` on line {target.line(node)}",
             )
-            for node in find(target.node, cst.UnaryOperation)
+            for node in find(target, cst.UnaryOperation)
             if type(node.operator) in SYMBOLS
         ]

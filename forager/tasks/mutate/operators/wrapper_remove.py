@@ -16,7 +16,7 @@ class WrapperRemove(Operator):
 
     def edits(self, target: FunctionInfo, rng: random.Random) -> list[Edit]:
         edits = []
-        for node in find(target.node, cst.With, cst.Try, cst.TryStar):
+        for node in find(target, cst.With, cst.Try, cst.TryStar):
             lines = f"lines {target.line(node)}-{target.end_line_of(node)}"
             if isinstance(node, cst.With):
                 body, what = statements_of(node.body), f"removed the `with` wrapper ({lines}), keeping its body"

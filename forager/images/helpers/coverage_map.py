@@ -1,0 +1,32 @@
+"""In-container helper: turn a coverage data file into {file: {line: [contexts]}} JSON.
+
+Usage: python coverage_map.py DATA_FILE ROOT OUT_JSON
+Only files under ROOT are kept, with paths relative to ROOT; the empty context is dropped.
+"""
+
+import json
+import os
+import sys
+
+import coverage
+
+
+def main():
+    data_file, root, out = sys.argv[1:4]
+    data = coverage.CoverageData(basename=data_file)
+    data.read()
+    result = {}
+    for path in data.measured_files():
+        if not path.startswith(root.rstrip("/") + "/"):
+            continue
+        by_line = data.contexts_by_lineno(path)
+        lines = {str(n): sorted(c for c in ctxs if c) for n, ctxs in by_line.items()}
+        lines = {n: c for n, c in lines.items() if c}
+        if lines:
+            result[os.path.relpath(path, root)] = lines
+    with open(out, "w") as fh:
+        json.dump(result, fh)
+
+
+if __name__ == "__main__":
+    main()

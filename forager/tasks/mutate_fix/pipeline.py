@@ -1,0 +1,123 @@
+"""`forager tasks --variant mutate-fix`: images -> validated mutate-fix tasks (resumable)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from forager.containers import Sandbox
+from forager.errors import ForagerError
+from forager.images.manifest import Manifest
+from forager.jsonio import append_line, read_lines
+from forager.progress import progress
+from forager.tasks import coverage_map, ledger
+from forager.tasks.mutate.patch import unified_diff
+from forager.tasks.mutate_fix.candidates import Candidate, candidates
+from forager.tasks.mutate_fix.check import Check, check
+from forager.tasks.problem import mutate_fix_statement
+from forager.tasks.task import Task, TaskMeta
+
+
+@dataclass
+class Settings:
+    per_image: int = 10
+    per_operator: int | None = None
+    seed: int = 0
+    operators: list[str] | None = None
+    max_checks: int | None = None  # per image, a bound on validation work
+
+
+@dataclass
+class Summary:
+    generated: Counter = field(default_factory=Counter)  # per operator: mutants that compile, deduplicated
+    validated: Counter = field(default_factory=Counter)  # per operator: checked in a container
+    kept: Counter = field(default_factory=Counter)
+    outcomes: Counter = field(default_factory=Counter)
+    failed_images: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def make_task(m: Manifest, cand: Candidate, result: Check, seed: int) -> Task:
+    mu = cand.mutant
+    return Task(
+        instance_id=f"{m.id}__mutate__{cand.key}", variant="mutate-fix", image=m.image_tag,
+        image_id=m.image_id, manifest_id=m.id, repo=m.recipe.source.github or m.recipe.source.git or m.id,
+        commit=m.commit, problem_statement=mutate_fix_statement(result.fail_to_pass),
+        bug_patch=unified_diff(mu.original, mu.mutated, mu.file),
+        gold_patch=unified_diff(mu.mutated, mu.original, mu.file),
+        FAIL_TO_PASS=result.fail_to_pass, PASS_TO_PASS=result.pass_to_pass, test_spec=m.recipe.test,
+        meta=TaskMeta(operator=mu.operator, file=mu.file, function=mu.function,
+                      lines=[mu.start_line, mu.end_line], seed=seed, description=mu.description))
+
+
+def _caps_reached(kept: Counter, op: str, s: Settings) -> tuple[bool, bool]:
+    """(image full, operator full)."""
+    return sum(kept.values()) >= s.per_image, s.per_operator is not None and kept[op] >= s.per_operator
+
+
+def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict, say) -> None:
+    kept: Counter = Counter(a.operator for (mid, _), a in done.items() if mid == m.id and a.outcome == "kept")
+    checks = sum(1 for (mid, _) in done if mid == m.id)
+    with Sandbox.start(m.image_tag, kind="mutate", labels={"forager.image": m.id}) as box:
+        say("coverage map")
+        cmap = coverage_map.collect(box, m)
+        ordered, generated = candidates(box, m, cmap, s.seed, s.operators)
+        with summary.lock:
+            summary.generated.update(generated)
+        for cand in ordered:
+            op = cand.mutant.operator
+            image_full, op_full = _caps_reached(kept, op, s)
+            if image_full or (s.max_checks is not None and checks >= s.max_checks):
+                break
+            if op_full or (m.id, cand.key) in done:
+                continue
+            say(f"{sum(kept.values())}/{s.per_image} kept, checking {op}")
+            result = check(box, m, cand)
+            checks += 1
+            task_id = None
+            if result.outcome == "kept":
+                task = make_task(m, cand, result, s.seed)
+                append_line(out, task)
+                task_id, kept[op] = task.instance_id, kept[op] + 1
+            ledger.record(out, ledger.Attempt(manifest_id=m.id, key=cand.key, operator=op,
+                                              outcome=result.outcome, seconds=round(result.seconds, 3),
+                                              instance_id=task_id))
+            with summary.lock:
+                summary.validated[op] += 1
+                summary.outcomes[result.outcome] += 1
+                summary.kept[op] += result.outcome == "kept"
+
+
+def _already_done(out: Path) -> dict:
+    """Ledger entries, plus tasks written just before a crash that missed their ledger line."""
+    done = ledger.load(out)
+    for t in read_lines(out, Task):
+        key = t.instance_id.rsplit("__", 1)[-1]
+        done.setdefault((t.manifest_id, key), ledger.Attempt(manifest_id=t.manifest_id, key=key,
+                        operator=t.meta.operator or "?", outcome="kept", seconds=0, instance_id=t.instance_id))
+    return done
+
+
+def generate(manifests: list[Manifest], out: Path, s: Settings, jobs: int = 1) -> Summary:
+    summary, done = Summary(), _already_done(out)
+    with progress() as bar:
+        overall = bar.add_task("mutate-fix", total=len(manifests), status="")
+
+        def work(m: Manifest) -> None:
+            t = bar.add_task(m.id, total=1, status="starting")
+            try:
+                if m.status != "ok":
+                    raise ForagerError(f"image {m.id} was rejected at validation: {m.reject_reason}")
+                run_image(m, out, s, summary, done, say=lambda msg: bar.update(t, status=msg))
+                bar.update(t, completed=1, status="done")
+            except ForagerError as exc:
+                summary.failed_images[m.id] = str(exc)
+                bar.update(t, completed=1, status="failed")
+            bar.advance(overall)
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            list(pool.map(work, manifests))
+    return summary

@@ -1,0 +1,27 @@
+"""The summary table printed at the end of a mutate-fix run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.table import Table
+
+from forager.progress import console
+from forager.tasks.mutate_fix.pipeline import Summary
+
+
+def print_summary(s: Summary, out: Path) -> None:
+    table = Table(title="mutate-fix")
+    for col in ("operator", "generated", "validated", "kept"):
+        table.add_column(col)
+    ops = sorted(set(s.generated) | set(s.validated))
+    for op in ops:
+        table.add_row(op, str(s.generated[op]), str(s.validated[op]), str(s.kept[op]))
+    table.add_row("[bold]total", str(sum(s.generated.values())), str(sum(s.validated.values())),
+                  str(sum(s.kept.values())))
+    console.print(table)
+    outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(s.outcomes.items())) or "nothing checked"
+    console.print(f"outcomes: {outcomes}")
+    for image, why in s.failed_images.items():
+        console.print(f"[red]{image}: failed[/red]: {why}", markup=True)
+    console.print(f"tasks: {out}")
