@@ -15,7 +15,8 @@ ENV LANG=C.UTF-8 \
 COPY host-ca.crt /usr/local/share/forager/host-ca.crt
 COPY helpers/ /opt/forager/helpers/
 RUN {setup}
-RUN git config --system user.name forager \
+RUN ln -sf "$(command -v python3)" /opt/forager/python \
+ && git config --system user.name forager \
  && git config --system user.email forager@localhost \
  && git config --system safe.directory '*' \
  && git config --system init.defaultBranch main \

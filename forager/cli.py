@@ -82,6 +82,8 @@ def tasks(variant: str = typer.Option(..., help="mutate-fix or issue-fix"),
           per_operator: Optional[int] = typer.Option(None, min=1, help="tasks kept per operator per image at most"),
           operators: Optional[str] = typer.Option(None, help="comma-separated operator names (default all)"),
           max_checks: Optional[int] = typer.Option(None, min=1, help="mutants checked per image at most"),
+          max_candidates: int = typer.Option(50, "--max-candidates", min=1,
+                                             help="issue-fix: candidate fixes looked at per image at most"),
           seed: int = typer.Option(0), jobs: int = typer.Option(1, "--jobs", "-j", min=1),
           images_dir: Path = typer.Option(IMAGES_DIR, "--images-dir")) -> None:
     """Generate validated tasks from built images (resumable: a rerun skips what is done)."""
@@ -100,7 +102,10 @@ def tasks(variant: str = typer.Option(..., help="mutate-fix or issue-fix"),
             raise typer.Exit(1)
     elif variant == "issue-fix":
         from forager.tasks.issue_fix.pipeline import run_issue_fix
-        run_issue_fix(manifests, output, seed=seed)
+        summary = run_issue_fix(manifests, output, seed=seed, max_candidates=max_candidates,
+                                per_image=per_image, jobs=jobs)
+        if summary.failed_images:
+            raise typer.Exit(1)
     else:
         raise ForagerError(f"--variant must be mutate-fix or issue-fix, not '{variant}'")
 

@@ -16,6 +16,9 @@ from docker.models.containers import Container
 from forager.engine import LABEL, client
 from forager.errors import ForagerError
 
+# The system Python inside every Forager image (the repo's venv may be broken by an agent).
+PYTHON = "/opt/forager/python"
+HELPERS = "/opt/forager/helpers"
 # `timeout` exits 124 when the limit fires (137 if it had to SIGKILL after the grace period).
 TIMEOUT_CODES = (124, 137)
 
@@ -37,7 +40,7 @@ class Limits:
 
 
 class Sandbox:
-    """A running container (kept alive by `sleep infinity`) with exec and file copy."""
+    """A running container (kept alive by Forager's PID 1 helper) with exec and file copy."""
 
     def __init__(self, container: Container):
         self.container = container
@@ -48,7 +51,7 @@ class Sandbox:
         try:
             c = client().containers.run(
                 image,
-                command=["sleep", "infinity"],
+                command=[PYTHON, f"{HELPERS}/pid1.py"],
                 name=f"forager-{kind}-{uuid.uuid4().hex[:10]}",
                 detach=True,
                 labels=all_labels,
@@ -57,7 +60,6 @@ class Sandbox:
                 memswap_limit=limits.memory,
                 nano_cpus=int(limits.cpus * 1e9),
                 pids_limit=limits.pids,
-                init=True,
                 working_dir="/",
             )
         except NotFound:

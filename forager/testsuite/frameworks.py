@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from forager.images.recipe import TestSpec
 from forager.testsuite import junit
 
-HELPERS_DIR = "/opt/forager/helpers"
+from forager.containers import HELPERS as HELPERS_DIR
 
 
 class Framework(Protocol):

@@ -94,7 +94,12 @@ def _interleaved(
     queues = []
     for name in names:
         op_rng = derived_rng(seed, file, target.qualname, name)
-        candidates = list(enumerate(OPERATORS[name].mutate(module, target, op_rng)))
+        try:
+            candidates = list(enumerate(OPERATORS[name].mutate(module, target, op_rng)))
+        except cst.CSTValidationError:
+            # An edit libcst will not build (unusual code): skip this operator here rather
+            # than lose the whole file.
+            candidates = []
         op_rng.shuffle(candidates)
         queues.append((name, candidates))
     rng.shuffle(queues)

@@ -41,7 +41,6 @@ class FunctionRenderer:
 
     def __init__(self, module: cst.Module, source: str, target: FunctionInfo, file: str) -> None:
         self.module, self.target, self.file = module, target, file
-        self.lines = split_lines(source)
         self.indents = [
             module.default_indent if block.indent is None else block.indent
             for block in target.parents
@@ -49,21 +48,21 @@ class FunctionRenderer:
         ]
         chain = [*target.parents, target.node]
         self.path = [child_slot(parent, child) for parent, child in zip(chain, chain[1:])]
-        self.span = self._locate()
-        self.original_key = self._function_key(self._print(target.node)) if self.span else None
+        # The source text around the function, or None when the fast path cannot be trusted.
+        self.around = self._around(source)
+        self.original_key = self._function_key(self._print(target.node)) if self.around else None
 
     def render(self, candidate: cst.Module) -> tuple[str, str | None]:
         """(source, fingerprint); the fingerprint is None when the source does not compile.
         Fingerprints of the two paths never collide, and two candidates that both changed
         only this function are compared on the function alone, which is equivalent."""
-        function = self._changed_function(candidate) if self.span else None
+        function = self._changed_function(candidate) if self.around else None
         if function is None:
             code = candidate.code
             return code, fingerprint(code, self.file)
-        first, count = self.span  # type: ignore[misc]
         text = self._print(function)
-        code = "".join(self.lines[:first]) + text + "".join(self.lines[first + count :])
-        return code, self._function_key(text)
+        before, after = self.around  # type: ignore[misc]
+        return before + text + after, self._function_key(text)
 
     def _print(self, function: cst.FunctionDef) -> str:
         assert CodegenState is not None
@@ -73,19 +72,20 @@ class FunctionRenderer:
         function._codegen(state)
         return "".join(state.tokens)
 
-    def _locate(self) -> tuple[int, int] | None:
-        """(first line index, line count) of the function's text in the source, checked
-        against its printout; None when the fast path cannot be trusted."""
+    def _around(self, source: str) -> tuple[str, str] | None:
+        """The source before and after the function's text (comments and decorators above
+        it included), provided the printout of the function matches that text exactly."""
         if CodegenState is None:
             return None
+        lines = split_lines(source)
         node = self.target.node
         text = self._print(node)
         bare = self._print(node.with_changes(leading_lines=(), decorators=(), lines_after_decorators=()))
         first = self.target.start_line - 1 - (text.count("\n") - bare.count("\n"))
-        count = text.count("\n")
-        if first < 0 or "".join(self.lines[first : first + count]) != text:
+        last = first + text.count("\n")
+        if first < 0 or "".join(lines[first:last]) != text:
             return None
-        return first, count
+        return "".join(lines[:first]), "".join(lines[last:])
 
     def _function_key(self, text: str) -> str | None:
         # A lone `if 1:` header makes an indented function a valid module on its own.

@@ -36,8 +36,13 @@ class Operator(ABC):
     ) -> list[tuple[cst.Module, str]]:
         """Candidate mutated modules with a one-line description each. `target` must have
         been found in `module` (see `find_functions`)."""
-        edits = self.sample(self.edits(target, rng), rng)
-        return [(self.apply(module, target, edit), edit.description) for edit in edits]
+        out = []
+        for edit in self.sample(self.edits(target, rng), rng):
+            try:
+                out.append((self.apply(module, target, edit), edit.description))
+            except cst.CSTValidationError:
+                continue  # libcst refuses to build it: not a mutant we can print
+        return out
 
     @abstractmethod
     def edits(self, target: FunctionInfo, rng: random.Random) -> list[Edit]:

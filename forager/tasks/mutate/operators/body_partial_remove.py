@@ -8,7 +8,7 @@ import libcst as cst
 
 from forager.tasks.mutate.functions import FunctionInfo
 from forager.tasks.mutate.operators.base import Edit, Operator
-from forager.tasks.mutate.operators.tree import find, first_code_index
+from forager.tasks.mutate.operators.tree import find, first_code_index, line_span
 
 MAX_RUN = 3  # longer runs read like a missing function rather than a slip
 
@@ -26,8 +26,7 @@ class BodyPartialRemove(Operator):
             for i in range(first_code_index(block, fn) + 1, len(stmts)):
                 for j in range(i + 1, min(len(stmts), i + MAX_RUN) + 1):
                     new = block.with_changes(body=stmts[:i] + stmts[j:])
-                    first, last = target.line(stmts[i]), target.end_line_of(stmts[j - 1])
-                    lines = f"line {first}" if first == last else f"lines {first}-{last}"
+                    lines = line_span(target, stmts[i], stmts[j - 1])
                     count = j - i
                     what = "1 statement" if count == 1 else f"{count} statements"
                     edits.append(Edit(block, new, f"removed {what} ({lines}) from `{target.qualname}`"))

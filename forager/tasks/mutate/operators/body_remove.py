@@ -8,7 +8,7 @@ import libcst as cst
 
 from forager.tasks.mutate.functions import FunctionInfo
 from forager.tasks.mutate.operators.base import Edit, Operator
-from forager.tasks.mutate.operators.tree import find, first_code_index
+from forager.tasks.mutate.operators.tree import find, first_code_index, line_span
 
 
 def returns_value(target: FunctionInfo) -> bool:
@@ -24,20 +24,29 @@ class BodyRemove(Operator):
         # A function that computes something becomes a stub that fails or returns nothing;
         # a procedure becomes one that silently does nothing or fails.
         stubs = ["raise NotImplementedError", "return None"] if returns_value(target) else ["pass", "raise NotImplementedError"]
-        span = f"lines {target.start_line + 1}-{target.end_line}"
+        removed = _removable(fn)
+        if not removed:
+            return []
+        span = line_span(target, removed[0], removed[-1])
         return [
-            Edit(fn.body, new, f"replaced the body of `{target.qualname}` ({span}) with `{stub}`")
+            Edit(fn.body, _stub_body(fn, stub), f"replaced the body of `{target.qualname}` ({span}) with `{stub}`")
             for stub in stubs
-            if (new := _stub_body(fn, stub)) is not None
         ]
 
 
-def _stub_body(fn: cst.FunctionDef, stub: str) -> cst.BaseSuite | None:
+def _removable(fn: cst.FunctionDef) -> list[cst.CSTNode]:
+    """The statements a stub replaces: all but the docstring, which says what was meant."""
     body = fn.body
     if isinstance(body, cst.SimpleStatementSuite):  # def f(): return 1
-        return body.with_changes(body=[cst.parse_statement(stub).body[0]])
+        return list(body.body)
     assert isinstance(body, cst.IndentedBlock)
-    keep = first_code_index(body, fn)  # the docstring stays: it says what was meant
-    if keep == len(body.body):
-        return None
-    return body.with_changes(body=[*body.body[:keep], cst.parse_statement(stub)])
+    return list(body.body[first_code_index(body, fn) :])
+
+
+def _stub_body(fn: cst.FunctionDef, stub: str) -> cst.BaseSuite:
+    body = fn.body
+    statement = cst.parse_statement(stub)
+    if isinstance(body, cst.SimpleStatementSuite):
+        return body.with_changes(body=statement.body)
+    assert isinstance(body, cst.IndentedBlock)
+    return body.with_changes(body=[*body.body[: first_code_index(body, fn)], statement])

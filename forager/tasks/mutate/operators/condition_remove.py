@@ -8,7 +8,7 @@ import libcst as cst
 
 from forager.tasks.mutate.functions import FunctionInfo
 from forager.tasks.mutate.operators.base import Edit, Operator
-from forager.tasks.mutate.operators.tree import find, inline, snippet, statements_of, with_parens_of
+from forager.tasks.mutate.operators.tree import find, inline, line_span, snippet, statements_of, with_parens_of
 
 
 class ConditionRemove(Operator):
@@ -41,7 +41,7 @@ def _if_edits(target: FunctionInfo, node: cst.If) -> list[Edit]:
     orelse = node.orelse
     if orelse is None:
         dropped: cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel = cst.RemovalSentinel.REMOVE
-        what = f"removed the `if {test}:` block (lines {line}-{target.end_line_of(node)})"
+        what = f"removed the `if {test}:` block ({line_span(target, node)})"
     elif isinstance(orelse, cst.Else):
         dropped = inline(node, statements_of(orelse.body))
         what = f"removed the `if {test}:` branch on line {line}; its `else` body always runs"
@@ -57,5 +57,5 @@ def _elif_edits(target: FunctionInfo, parent: cst.If, elif_: cst.If) -> list[Edi
     as_else = cst.Else(body=elif_.body, leading_lines=elif_.leading_lines)
     return [
         Edit(parent, parent.with_changes(orelse=as_else), f"replaced `elif {test}:` on line {line} with `else:`"),
-        Edit(parent, parent.with_changes(orelse=elif_.orelse), f"removed the `elif {test}:` branch on line {line}"),
+        Edit(parent, parent.with_changes(orelse=elif_.orelse), f"removed the `elif {test}:` branch ({line_span(target, elif_, elif_.body)})"),
     ]

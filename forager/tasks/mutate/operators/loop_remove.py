@@ -9,7 +9,7 @@ import libcst as cst
 from forager.tasks.mutate.functions import FunctionInfo
 from forager.tasks.mutate.operators.base import Edit, Operator
 from forager.tasks.mutate.operators.names import access, target_names
-from forager.tasks.mutate.operators.tree import SCOPES, find, inline, statements_of
+from forager.tasks.mutate.operators.tree import SCOPES, find, inline, line_span, statements_of
 
 Loop = cst.For | cst.While
 
@@ -50,7 +50,7 @@ class LoopRemove(Operator):
         edits = []
         for loop in find(target, cst.For, cst.While):
             kind = "for" if isinstance(loop, cst.For) else "while"
-            lines = f"lines {target.line(loop)}-{target.end_line_of(loop)}"
+            lines = line_span(target, loop)
             edits.append(Edit(loop, cst.RemovalSentinel.REMOVE, f"removed the `{kind}` loop ({lines})"))
             if _can_run_once(loop):
                 body = statements_of(loop.body)

@@ -33,6 +33,8 @@ class _Access(cst.CSTVisitor):
     def __init__(self) -> None:
         self.reads: set[str] = set()
         self.writes: set[str] = set()
+        # Names bound by imports, defs, classes and declarations: written, but not variables.
+        self.definitions: set[str] = set()
 
     def visit_Name(self, node: cst.Name) -> None:
         self.reads.add(node.value)
@@ -70,27 +72,39 @@ class _Access(cst.CSTVisitor):
     def visit_Del(self, node: cst.Del) -> None:
         self.writes |= target_names(node.target)
 
-    def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
-        self.writes.add(bound_name(node))
+    def visit_ImportAlias(self, node: cst.ImportAlias) -> bool:
+        self._define(bound_name(node))
+        return False  # the imported module's name is not a read either
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.writes.add(node.name.value)
+        self._define(node.name.value)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.writes.add(node.name.value)
+        self._define(node.name.value)
 
     def visit_Global(self, node: cst.Global) -> None:
-        self.writes |= {item.name.value for item in node.names}
+        for item in node.names:
+            self._define(item.name.value)
 
     def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        self.writes |= {item.name.value for item in node.names}
+        for item in node.names:
+            self._define(item.name.value)
+
+    def _define(self, name: str) -> None:
+        self.writes.add(name)
+        self.definitions.add(name)
+
+
+def _visit(node: cst.CSTNode) -> _Access:
+    visitor = _Access()
+    node.visit(visitor)
+    return visitor
 
 
 def access(node: cst.CSTNode) -> tuple[set[str], set[str]]:
     """(reads, writes) of a statement or expression, over-approximated: a written name also
     counts as read, and `a.b.c` reads `a`, `a.b` and `a.b.c`."""
-    visitor = _Access()
-    node.visit(visitor)
+    visitor = _visit(node)
     return visitor.reads, visitor.writes
 
 
@@ -140,5 +154,7 @@ def used_names(node: cst.CSTNode) -> set[str]:
 
 
 def bound_locals(node: cst.CSTNode) -> set[str]:
-    """Plain names that the code assigns (not attributes or items)."""
-    return {name for name in access(node)[1] if "." not in name}
+    """Plain names that the code assigns as variables (no attributes, items, imports,
+    definitions or names declared global)."""
+    visitor = _visit(node)
+    return {name for name in visitor.writes - visitor.definitions if "." not in name}

@@ -26,49 +26,51 @@ class ParamRemove(Operator):
         for extra in (params.star_arg, params.star_kwarg):
             if isinstance(extra, cst.Param):
                 candidates.append(extra)
-        return [
-            Edit(
-                params,
-                _without(params, param),
-                f"removed parameter `{param.name.value}` from `{target.qualname}` on line {target.line(param)}",
-            )
-            for param in sorted(candidates, key=lambda p: (target.line(p), target.positions[p].start.column))
-            if param is not receiver and param.name.value not in ("self", "cls")
-        ]
+        edits = []
+        for param in sorted(candidates, key=lambda p: (target.line(p), target.positions[p].start.column)):
+            if param is receiver or param.name.value in ("self", "cls"):
+                continue
+            new = _without(params, param)
+            if new is not None:
+                where = f"on line {target.line(param)}"
+                edits.append(Edit(params, new, f"removed parameter `{param.name.value}` from `{target.qualname}` {where}"))
+        return edits
 
 
 def _is_static(fn: cst.FunctionDef) -> bool:
     return any(isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod" for d in fn.decorators)
 
 
-def _without(params: cst.Parameters, param: cst.Param) -> cst.Parameters:
-    changes: dict[str, object] = {}
+def _without(params: cst.Parameters, param: cst.Param) -> cst.Parameters | None:
+    """The parameters minus one, or None when libcst rejects the result."""
+    fields = {name: getattr(params, name) for name in _ORDER}
     for name in ("posonly_params", "params", "kwonly_params"):
-        seq = getattr(params, name)
-        if any(p is param for p in seq):
-            changes[name] = [p for p in seq if p is not param]
+        fields[name] = [p for p in fields[name] if p is not param]
     if params.star_arg is param:
-        # `*args` before keyword-only parameters must leave a bare `*` behind.
-        changes["star_arg"] = cst.ParamStar(comma=param.comma) if params.kwonly_params else cst.MaybeSentinel.DEFAULT
+        # `*args` before keyword-only parameters leaves a bare `*` behind.
+        fields["star_arg"] = cst.ParamStar(comma=param.comma)
     if params.star_kwarg is param:
-        changes["star_kwarg"] = None
-    new = params.with_changes(**changes)
+        fields["star_kwarg"] = None
     # A bare `*` or `/` with nothing left to mark is a syntax error.
-    if isinstance(new.star_arg, cst.ParamStar) and not new.kwonly_params:
-        new = new.with_changes(star_arg=cst.MaybeSentinel.DEFAULT)
-    if isinstance(new.posonly_ind, cst.ParamSlash) and not new.posonly_params:
-        new = new.with_changes(posonly_ind=cst.MaybeSentinel.DEFAULT)
+    if isinstance(fields["star_arg"], cst.ParamStar) and not fields["kwonly_params"]:
+        fields["star_arg"] = cst.MaybeSentinel.DEFAULT
+    if isinstance(fields["posonly_ind"], cst.ParamSlash) and not fields["posonly_params"]:
+        fields["posonly_ind"] = cst.MaybeSentinel.DEFAULT
     if param.comma is cst.MaybeSentinel.DEFAULT:  # it was last: do not leave `def f(a, )`
-        new = _drop_last_comma(new)
-    return new
+        _drop_last_comma(fields)
+    try:
+        return params.with_changes(**fields)
+    except cst.CSTValidationError:
+        return None
 
 
-def _drop_last_comma(params: cst.Parameters) -> cst.Parameters:
+def _drop_last_comma(fields: dict[str, object]) -> None:
     for name in reversed(_ORDER):
-        value = getattr(params, name)
-        if isinstance(value, (list, tuple)):
+        value = fields[name]
+        if isinstance(value, list):
             if value:
-                return params.with_changes(**{name: [*value[:-1], value[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]})
+                value[-1] = value[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                return
         elif isinstance(value, (cst.Param, cst.ParamStar, cst.ParamSlash)):
-            return params.with_changes(**{name: value.with_changes(comma=cst.MaybeSentinel.DEFAULT)})
-    return params
+            fields[name] = value.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            return

@@ -100,7 +100,7 @@ def _put(parent: cst.CSTNode, child: cst.CSTNode, new: Replacement) -> cst.CSTNo
 
 def snippet(node: cst.CSTNode, limit: int = 40) -> str:
     """Source of a node on one line, shortened for descriptions."""
-    text = " ".join(_EMPTY_MODULE.code_for_node(node).split())
+    text = " ".join(_EMPTY_MODULE.code_for_node(node).split()).rstrip(";")
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -159,3 +159,9 @@ def with_parens_of(outer: cst.BaseExpression, inner: cst.BaseExpression) -> cst.
     """`inner` put in place of `outer`, keeping `outer`'s parentheses (which may be what
     separates it from a keyword, as in `if(not x)`)."""
     return inner.with_changes(lpar=[*outer.lpar, *inner.lpar], rpar=[*inner.rpar, *outer.rpar])
+
+
+def line_span(target: FunctionInfo, first: cst.CSTNode, last: cst.CSTNode | None = None) -> str:
+    """'line 12' or 'lines 12-15': where a node (or a run of nodes) stands in the original."""
+    start, end = target.line(first), target.end_line_of(last or first)
+    return f"line {start}" if start == end else f"lines {start}-{end}"

@@ -8,7 +8,7 @@ import libcst as cst
 
 from forager.tasks.mutate.functions import FunctionInfo
 from forager.tasks.mutate.operators.base import Edit, Operator
-from forager.tasks.mutate.operators.tree import find, inline, statements_of
+from forager.tasks.mutate.operators.tree import find, inline, line_span, statements_of
 
 
 class WrapperRemove(Operator):
@@ -17,7 +17,7 @@ class WrapperRemove(Operator):
     def edits(self, target: FunctionInfo, rng: random.Random) -> list[Edit]:
         edits = []
         for node in find(target, cst.With, cst.Try, cst.TryStar):
-            lines = f"lines {target.line(node)}-{target.end_line_of(node)}"
+            lines = line_span(target, node)
             if isinstance(node, cst.With):
                 body, what = statements_of(node.body), f"removed the `with` wrapper ({lines}), keeping its body"
             else:

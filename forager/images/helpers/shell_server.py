@@ -1,0 +1,237 @@
+"""In-container helper: one persistent bash per episode, driven with JSON lines.
+
+Forager starts this once per episode over an attached `docker exec` and then sends requests
+on stdin; each answer is one JSON line on stdout. Requests:
+  {"op": "bash", "cmd": "...", "timeout": 120, "cap": 20000}
+  {"op": "edit", "path": "...", "search": "...", "replace": "..."}
+  {"op": "create", "path": "...", "content": "..."}
+  {"op": "read", "path": "...", "cap": 1000000}
+  {"op": "ping"}
+Commands run in the same bash (cd and export persist) with stdin from /dev/null. The time
+limit is enforced here: on expiry the whole process group is killed and a fresh bash starts.
+"""
+
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+ROOT = "/testbed"
+SCRATCH = "/tmp/.forager-shell"
+MARK = "__FORAGER_END_"
+MAX_GROUP_PROCESSES = 64  # more left running after a command than this is a fork bomb, not a server
+ENV_EXTRA = {"PAGER": "cat", "GIT_PAGER": "cat", "TERM": "dumb", "LESS": "-R", "PYTHONUNBUFFERED": "1"}
+
+
+class Output:
+    """Keeps the first and last half of `cap` bytes of a stream and counts what fell between."""
+
+    def __init__(self, cap):
+        self.half, self.head, self.tail, self.dropped = max(cap // 2, 512), bytearray(), bytearray(), 0
+
+    def add(self, data):
+        room = self.half - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+            data = data[room:]
+        self.tail += data
+        excess = len(self.tail) - (self.half + 256)  # spare room so the end marker is never cut
+        if excess > 0:
+            del self.tail[:excess]
+            self.dropped += excess
+
+    def window(self, n):
+        """The last n bytes of the stream (head and tail are contiguous until something is dropped)."""
+        return bytes((b"" if self.dropped else self.head[-n:]) + self.tail)[-n:]
+
+    def finish(self, cut=0):
+        """(head, tail) without the last `cut` bytes (the end marker and anything after it)."""
+        head, tail = bytes(self.head), bytes(self.tail)
+        if cut <= len(tail):
+            return head, tail[: len(tail) - cut]
+        return (head + tail)[: len(head) + len(tail) - cut], b""
+
+
+class Shell:
+    def __init__(self):
+        os.makedirs(SCRATCH, exist_ok=True)
+        self.proc = None
+        self.start()
+
+    def start(self):
+        env = dict(os.environ, **ENV_EXTRA)
+        self.proc = subprocess.Popen(
+            ["bash", "--noprofile", "--norc"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, cwd=ROOT if os.path.isdir(ROOT) else "/", env=env,
+            start_new_session=True)
+
+    def kill(self):
+        for _ in range(20):  # repeat: a fork bomb keeps adding members to the group
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                break
+            time.sleep(0.05)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def run(self, cmd, timeout, cap):
+        token = uuid.uuid4().hex
+        script = os.path.join(SCRATCH, token + ".sh")
+        with open(script, "w") as fh:
+            fh.write(cmd + "\n")
+        # `source` keeps cd/export in this shell; a syntax error stays inside the file.
+        line = f'source {script} < /dev/null; printf "\\n{MARK}{token}:%d\\n" "$?"; rm -f {script}\n'
+        t0 = time.monotonic()
+        try:
+            self.proc.stdin.write(line.encode())
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            return self._restart_answer(t0, "the shell had exited; a new shell was started", Output(cap))
+        return self._collect(token, t0, timeout, Output(cap))
+
+    def _collect(self, token, t0, timeout, out):
+        end = re.compile(rb"\n?" + (MARK + token).encode() + rb":(-?\d+)\n")
+        fd = self.proc.stdout.fileno()
+        deadline = t0 + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.kill()
+                return self._restart_answer(t0, f"the command timed out after {timeout:g} s and was killed; "
+                                                "a new shell was started (cd and exports were reset)", out, timed_out=True)
+            ready, _, _ = select.select([fd], [], [], min(left, 1.0))
+            if not ready:
+                continue
+            data = os.read(fd, 65536)
+            if not data:
+                self.proc.wait()
+                return self._restart_answer(t0, f"the shell exited (code {self.proc.returncode}); "
+                                                "a new shell was started (cd and exports were reset)", out)
+            out.add(data)
+            window = out.window(len(MARK) + 64 + len(data))
+            m = end.search(window)
+            if m:
+                # Output a background job wrote after the marker is dropped with it.
+                ans = self._answer(out, int(m.group(1)), t0, cut=len(window) - m.start())
+                return self._contain(ans)
+
+    def group_size(self):
+        count = 0
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as fh:
+                        fields = fh.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                count += fields[2] == str(self.proc.pid)  # field 5 of stat: process group
+        return count
+
+    def _contain(self, ans):
+        """Kill what a command left multiplying in the background, and say so."""
+        if self.group_size() > 1:
+            time.sleep(0.3)  # something was left in the background: give a bomb time to show itself
+        if self.group_size() <= MAX_GROUP_PROCESSES:
+            return ans
+        self.kill()
+        self.start()
+        ans.update(restarted=True, note=f"more than {MAX_GROUP_PROCESSES} processes were left running; "
+                                        "they were killed and a new shell was started (cd and exports were reset)")
+        return ans
+
+    def _answer(self, out, code, t0, cut=0, note="", timed_out=False, restarted=False):
+        head, tail = out.finish(cut)
+        return {"exit_code": code, "head": head.decode("utf-8", "replace"), "tail": tail.decode("utf-8", "replace"),
+                "dropped": out.dropped, "timed_out": timed_out, "restarted": restarted, "note": note,
+                "duration": round(time.monotonic() - t0, 4)}
+
+    def _restart_answer(self, t0, note, out, timed_out=False):
+        self.start()
+        return self._answer(out, -1, t0, note=note, timed_out=timed_out, restarted=True)
+
+
+def _path(p):
+    return p if os.path.isabs(p) else os.path.join(ROOT, p)
+
+
+def _numbered(lines, first, last):
+    return "\n".join(f"{n:>6}\t{lines[n - 1]}" for n in range(first, last + 1))
+
+
+def edit(req):
+    path = _path(req["path"])
+    if not os.path.isfile(path):
+        return {"error": f"{req['path']}: no such file"}
+    with open(path, encoding="utf-8", errors="surrogateescape") as fh:
+        text = fh.read()
+    search, replace = req["search"], req["replace"]
+    count = text.count(search) if search else 0
+    if count != 1:
+        why = "the search lines are empty" if not search else (
+            "the search lines were not found" if count == 0 else f"the search lines were found {count} times")
+        return {"error": f"{req['path']}: {why}; they must match exactly once"}
+    at = text.index(search)
+    new = text[:at] + replace + text[at + len(search):]
+    with open(path, "w", encoding="utf-8", errors="surrogateescape") as fh:
+        fh.write(new)
+    lines = new.splitlines()
+    first = text[:at].count("\n") + 1
+    last = first + max(replace.count("\n"), 1) - 1
+    lo, hi = max(1, first - 3), min(len(lines), last + 3)
+    return {"ok": True, "region": _numbered(lines, lo, hi) if lines else "", "first": first, "last": last}
+
+
+def create(req):
+    path = _path(req["path"])
+    if os.path.lexists(path):
+        return {"error": f"{req['path']}: already exists (use edit to change it)"}
+    parent = os.path.dirname(path) or "/"
+    if not os.path.isdir(parent):
+        return {"error": f"{req['path']}: the parent directory {parent} does not exist"}
+    with open(path, "w", encoding="utf-8", errors="surrogateescape") as fh:
+        fh.write(req["content"])
+    return {"ok": True, "lines": req["content"].count("\n")}
+
+
+def read(req):
+    path = _path(req["path"])
+    if not os.path.isfile(path):
+        return {"error": f"{req['path']}: no such file"}
+    with open(path, "rb") as fh:
+        data = fh.read(req.get("cap", 1_000_000) + 1)
+    return {"ok": True, "content": data.decode("utf-8", "replace"), "too_big": len(data) > req.get("cap", 1_000_000)}
+
+
+def main():
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, signal.SIG_IGN)  # `kill -1` from the agent must not end the session
+    shell = Shell()
+    out = sys.stdout
+    for line in sys.stdin:
+        req = json.loads(line)
+        op = req.get("op")
+        try:
+            if op == "bash":
+                ans = shell.run(req["cmd"], float(req.get("timeout", 120)), int(req.get("cap", 20000)))
+            elif op in ("edit", "create", "read"):
+                ans = {"edit": edit, "create": create, "read": read}[op](req)
+            elif op == "ping":
+                ans = {"ok": True}
+            else:
+                ans = {"error": f"unknown op {op!r}"}
+        except OSError as exc:
+            ans = {"error": f"{exc.strerror or exc}"}
+        out.write(json.dumps(ans) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""The summary table printed at the end of an issue-fix run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.markup import escape
+from rich.table import Table
+
+from forager.progress import console
+from forager.tasks.issue_fix.pipeline import ImageStats, Summary
+
+MAX_REASONS = 20
+
+
+def print_summary(s: Summary, out: Path) -> None:
+    table = Table(title="issue-fix")
+    for col in ("image", "candidates", "validated", "kept", "env reused", "env reinstalled"):
+        table.add_column(col)
+    total = ImageStats()
+    for image, st in sorted(s.images.items()):
+        table.add_row(image, str(st.candidates), str(st.validated), str(st.kept), str(st.reused),
+                      str(st.reinstalled))
+        for f in ("candidates", "validated", "kept", "reused", "reinstalled"):
+            setattr(total, f, getattr(total, f) + getattr(st, f))
+    table.add_row("[bold]total", str(total.candidates), str(total.validated), str(total.kept),
+                  str(total.reused), str(total.reinstalled))
+    console.print(table)
+    outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(s.outcomes.items())) or "nothing checked"
+    console.print(f"outcomes: {outcomes}")
+    for image, commit, outcome, reason in s.rejected[:MAX_REASONS]:
+        console.print(f"  {escape(image)} {commit}: {outcome}: {escape(reason)}", highlight=False)
+    if len(s.rejected) > MAX_REASONS:
+        console.print(f"  ... and {len(s.rejected) - MAX_REASONS} more (reasons in {out.name}.ledger)")
+    for image, why in s.failed_images.items():
+        console.print(f"[red]{escape(image)}: failed[/red]: {escape(why)}", markup=True)
+    console.print(f"tasks: {out}")
