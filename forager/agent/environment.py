@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from forager.agent.shell import ShellSession
 from forager.agent.start_state import start_script
@@ -19,13 +19,14 @@ class StartStateError(ForagerError):
 @dataclass
 class EnvironmentSettings:
     limits: Limits = Limits(memory="2g", cpus=1.0, pids=256, network=False)
-    tools: ToolSettings = ToolSettings()
+    tools: ToolSettings = field(default_factory=ToolSettings)
 
 
 class EpisodeEnvironment:
-    def __init__(self, task: Task, settings: EnvironmentSettings = EnvironmentSettings(),
+    def __init__(self, task: Task, settings: EnvironmentSettings | None = None,
                  labels: dict[str, str] | None = None):
         self.task = task
+        settings = settings or EnvironmentSettings()
         self.box = Sandbox.start(task.image, kind="episode", limits=settings.limits,
                                  labels={"forager.instance": task.instance_id, **(labels or {})})
         try:

@@ -49,8 +49,8 @@ class Episode:
 
 
 class Agent:
-    def __init__(self, model: Model, tools: Tools, limits: AgentLimits = AgentLimits(), stop=None):
-        self.model, self.tools, self.limits = model, tools, limits
+    def __init__(self, model: Model, tools: Tools, limits: AgentLimits | None = None, stop=None):
+        self.model, self.tools, self.limits = model, tools, limits or AgentLimits()
         self.stop = stop  # a threading.Event set on Ctrl-C / SIGTERM
         self.ep = Episode()
         self.format_errors = 0

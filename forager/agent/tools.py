@@ -32,8 +32,8 @@ def looks_like_diff(text: str) -> bool:
 
 
 class Tools:
-    def __init__(self, session: ShellSession, settings: ToolSettings = ToolSettings()):
-        self.session, self.settings = session, settings
+    def __init__(self, session: ShellSession, settings: ToolSettings | None = None):
+        self.session, self.settings = session, settings or ToolSettings()
 
     def run(self, call) -> ToolResult:
         handler = {BashCall: self.bash, EditCall: self.edit, CreateCall: self.create, SubmitCall: self.submit}

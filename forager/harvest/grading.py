@@ -27,7 +27,10 @@ APPLY_METHODS = [
 def _base_state(box: Sandbox, task: Task) -> str | None:
     """Put /testbed in the task's start state (clean HEAD + bug, or the issue's base commit)."""
     if task.variant == "issue-fix":
-        res = box.exec(f"git checkout -q -f {shlex.quote(task.commit or 'HEAD')} && git clean -fdq", timeout=120)
+        # Keep the install's output (egg-info, build/) that an older base's .gitignore misses.
+        from forager.tasks.issue_fix.start_state import KEEP_BUILD_OUTPUT
+        res = box.exec(f"{KEEP_BUILD_OUTPUT} && git checkout -q -f {shlex.quote(task.commit or 'HEAD')} "
+                       "&& git clean -fdq", timeout=120)
     else:
         box.write_file("/tmp/.forager-grade/bug.patch", task.bug_patch.encode())
         res = box.exec("git apply --whitespace=nowarn /tmp/.forager-grade/bug.patch", timeout=120)

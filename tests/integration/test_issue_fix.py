@@ -109,8 +109,9 @@ def build_history(root: Path) -> dict[str, str]:
         "pyproject.toml": PYPROJECT.format(version="0.1.0"), "calc/__init__.py": "",
         "calc/ops.py": ops(), "tests/test_ops.py": TEST_OPS, "README.md": "calc\n"})
     # Changes the packaging (version) too: its base needs a reinstalled environment.
-    c["describe"] = h.commit("describe() accepts any iterable\n\nIt called len() on generators.\n\n"
-                             "Signed-off-by: dev <dev@example.com>", {
+    message = ("describe() accepts any iterable\n\nIt called len() on generators.\n\n"
+               "Signed-off-by: dev <dev@example.com>")
+    c["describe"] = h.commit(message, {
         "pyproject.toml": PYPROJECT.format(version="0.2.0"), "calc/ops.py": ops(describe="xs = list(xs)"),
         "tests/test_ops.py": TEST_OPS + "\n\ndef test_describe_generator():\n"
                                         "    assert describe(x for x in 'ab') == '2 items'\n"})
@@ -123,7 +124,8 @@ def build_history(root: Path) -> dict[str, str]:
     c["mean"] = h.commit("mean() of nothing is 0.0", {
         "calc/ops.py": ops(describe="xs = list(xs)", high="hi", mean="if not xs:\n        return 0.0"),
         "tests/test_stats.py": "from calc.ops import mean\n\n\ndef test_mean_values():\n"
-                               "    assert mean([1, 2, 3]) == 2\n\n\ndef test_mean_empty():\n    assert mean([]) == 0.0\n"})
+                               "    assert mean([1, 2, 3]) == 2\n\n\ndef test_mean_empty():\n"
+                               "    assert mean([]) == 0.0\n"})
     # Code and tests change, but the new test passes before the change too: no task.
     c["refactor"] = h.commit("Tidy add", {
         "calc/ops.py": ops(describe="xs = list(xs)", high="hi", mean="if not xs:\n        return 0.0",
@@ -253,6 +255,11 @@ def test_start_state_hides_later_history(generated):
             assert [r for r in refs if r.strip() and "refs/heads/main" not in r and "HEAD@" not in r
                     and "main@" not in r] == []
             assert box.exec("git status --porcelain").output.strip() == ""
+            # The install's file list (written at a later commit) names no file the base lacks.
+            sources = box.exec("cat /testbed/calc.egg-info/SOURCES.txt")
+            assert sources.exit_code == 0 and "calc/ops.py" in sources.output
+            if fix == c["mean"]:
+                assert "test_stats" not in sources.output
             # The failing tests fail at the start state once the withheld tests are in, and pass with the fix.
             box.write_file("/tmp/t.patch", task.test_patch.encode())
             box.write_file("/tmp/g.patch", task.gold_patch.encode())

@@ -52,18 +52,19 @@ def _apply_check(repo: git.Repo, at: str, *patches: str, tmp: Path) -> Path:
 @pytest.fixture
 def history(tmp_path):
     repo = _repo(tmp_path)
+    test_core = "from pkg.core import f\n\ndef test_f():\n    assert f(1) == 1\n"
     base = _commit(repo, "initial", {"pkg/__init__.py": "", "pkg/core.py": "def f(x):\n    return x\n",
-                                     "tests/test_core.py": "from pkg.core import f\n\ndef test_f():\n    assert f(1) == 1\n",
-                                     "README.md": "hello\n", "tests/data/old.txt": "old\n"})
+                                     "tests/test_core.py": test_core, "README.md": "hello\n",
+                                     "tests/data/old.txt": "old\n"})
     fix = _commit(repo, "Fix f for negatives\n\nf(-1) was -1.\n\nSigned-off-by: t <t@example.com>",
                   {"pkg/core.py": "def f(x):\n    return abs(x)\n", "CHANGES.md": "- f fixed\n",
-                   "tests/test_core.py": "from pkg.core import f\n\ndef test_f():\n    assert f(1) == 1\n\n"
-                                         "def test_neg():\n    assert f(-1) == 1\n",
+                   "tests/test_core.py": test_core + "\ndef test_neg():\n    assert f(-1) == 1\n",
                    "tests/test_new.py": "def test_new():\n    pass\n", "tests/data/old.txt": None})
     docs = _commit(repo, "Docs", {"README.md": "hello world\n"})
     tests_only = _commit(repo, "More tests", {"tests/test_more.py": "def test_more():\n    pass\n"})
     code_only = _commit(repo, "Refactor", {"pkg/core.py": "def f(x):\n    return x if x >= 0 else -x\n"})
-    non_py = _commit(repo, "Data and tests", {"pkg/data.json": "{}\n", "tests/test_data.py": "def test_d():\n    pass\n"})
+    non_py = _commit(repo, "Data and tests", {"pkg/data.json": "{}\n",
+                                              "tests/test_data.py": "def test_d():\n    pass\n"})
     # A side branch merged with --no-ff: the merge is skipped, the side commit is off the first-parent chain.
     repo.git.checkout("-q", "-b", "side")
     side = _commit(repo, "Side fix", {"pkg/side.py": "X = 1\n", "tests/test_side.py": "def test_s():\n    pass\n"})
@@ -163,3 +164,35 @@ def test_classify_fail_to_pass_and_pass_to_pass():
     # e did not run before (collection error of a new test module): it did not pass, so it counts.
     assert f2p == ["b", "e"]
     assert p2p == ["a"]  # c changed between runs without the fix; d broke; fl is flaky in the image
+
+
+def test_github_links_and_names():
+    from forager.images.recipe import Source
+    from forager.tasks.issue_fix.github import linked_issues, repo_name
+    text = "Fixes #12, closes owner/name#7; resolved other/repo#9; see #3; fix: #12"
+    assert linked_issues(text, "Owner/Name") == [12, 7]
+    assert repo_name(Source(github="a/b")) == "a/b"
+    assert repo_name(Source(git="https://github.com/a/b.git")) == "a/b"
+    assert repo_name(Source(git="git@github.com:a/b.git")) == "a/b"
+    assert repo_name(Source(git="/srv/git/b.git")) is None
+
+
+def test_github_pull_request_becomes_candidate(history, monkeypatch):
+    from types import SimpleNamespace as NS
+
+    from forager.tasks.issue_fix import github as gh
+    repo, c = history
+    issues = {5: NS(pull_request=None, title="f is wrong for negatives", body="f(-1) gives -1", html_url="u5"),
+              6: NS(pull_request=NS(), title="a PR", body="", html_url="u6")}
+    gh_repo = NS(get_issue=lambda n: issues[n])
+    pr = NS(number=9, merge_commit_sha=c["fix"], merged_at="2024", title="Fix f", body="Closes #6. Fixes #5.")
+    cand = gh._candidate(repo, gh_repo, "o/n", c["fix2"], pr)
+    assert cand is not None and cand.origin == "github" and cand.pull_request == 9 and cand.parent == c["base"]
+    assert cand.issue.number == 5 and "f(-1) gives -1" in issue_fix_statement(cand, "o/n")
+    # Not merged, not in the image's history, or linked to no issue: no candidate.
+    assert gh._candidate(repo, gh_repo, "o/n", c["fix2"], NS(**{**pr.__dict__, "merged_at": None})) is None
+    assert gh._candidate(repo, gh_repo, "o/n", c["base"], pr) is None
+    assert gh._candidate(repo, gh_repo, "o/n", c["fix2"], NS(**{**pr.__dict__, "body": "see #5"})) is None
+    # The merge commit of a side branch: the change against the first parent.
+    merged = gh._candidate(repo, gh_repo, "o/n", c["fix2"], NS(**{**pr.__dict__, "merge_commit_sha": c["merge"]}))
+    assert merged is not None and merged.parent == c["non_py"] and merged.test_files == ("tests/test_side.py",)

@@ -28,6 +28,7 @@ from forager.errors import ForagerError
 from forager.hashing import digest
 from forager.images.build import INSTALL_SCRIPT
 from forager.images.manifest import Manifest
+from forager.tasks.issue_fix.start_state import KEEP_BUILD_OUTPUT
 from forager.testsuite.testfiles import is_test_path
 
 INSTALL_NAMES = {"setup.py", "setup.cfg", "pyproject.toml", "Pipfile", "Pipfile.lock", "poetry.lock",
@@ -105,11 +106,23 @@ class Environments:
         self.home = install_inputs(mirror, m.commit) if m.commit else {}
         self.boxes: dict[str, Sandbox] = {}
         self.failed: dict[str, str] = {}
+        self.created: set[str] = set()  # environment images built by this run
+        self.kept: set[str] = set()  # ... and named by a task
+
+    def keep(self, env: Environment) -> None:
+        """A task names env's image: it stays after close()."""
+        self.kept.add(env.image)
 
     def close(self) -> None:
+        """Remove the containers, and the environment images this run built that no task names."""
         for box in self.boxes.values():
             box.remove()
         self.boxes.clear()
+        for tag in self.created - self.kept:
+            try:
+                client().images.remove(tag, force=True)
+            except (ImageNotFound, APIError):
+                pass
 
     def __enter__(self) -> "Environments":
         return self
@@ -124,7 +137,9 @@ class Environments:
         if tag not in self.boxes:
             for other in [t for t in self.boxes if t != self.m.image_tag]:
                 self.boxes.pop(other).remove()
-            self.boxes[tag] = Sandbox.start(tag, kind="issue-fix", labels=self._labels())
+            box = Sandbox.start(tag, kind="issue-fix", labels=self._labels())
+            self.boxes[tag] = box
+            box.exec(KEEP_BUILD_OUTPUT, timeout=120)
         return self.boxes[tag]
 
     def for_base(self, base: str, force_rebuild: bool = False) -> tuple[Sandbox, Environment]:
@@ -145,6 +160,7 @@ class Environments:
         if image_id is None:
             try:
                 image_id = self._rebuild(base, tag)
+                self.created.add(tag)
             except EnvironmentFailed as exc:
                 self.failed[key] = str(exc)
                 raise
@@ -155,7 +171,8 @@ class Environments:
         r = self.m.recipe
         box = Sandbox.start(self.m.image_tag, kind=KIND, limits=Limits(network=True), labels=self._labels())
         try:
-            res = box.exec(f"git checkout -q -f --detach {shlex.quote(base)} && git clean -fdq", timeout=300)
+            res = box.exec(f"{KEEP_BUILD_OUTPUT} && git checkout -q -f --detach {shlex.quote(base)} "
+                           "&& git clean -fdq", timeout=300)
             if res.exit_code != 0:
                 raise EnvironmentFailed(f"cannot check out {base[:12]} in the image: {_short(res.output)}")
             box.write_file("/opt/forager/install-base.sh",

@@ -98,8 +98,13 @@ def _candidate(mirror: git.Repo, gh_repo, name: str, head: str, pr) -> Candidate
     sha = pr.merge_commit_sha
     if pr.merged_at is None or not sha or not _is_ancestor(mirror, sha, head):
         return None
+    from github import UnknownObjectException
+
     for number in linked_issues(f"{pr.title}\n{pr.body or ''}", name):
-        issue = _retrying(gh_repo.get_issue)(number)
+        try:
+            issue = _retrying(gh_repo.get_issue)(number)
+        except UnknownObjectException:
+            continue  # a link to an issue that does not exist (or was deleted)
         if issue.pull_request is not None:
             continue  # a link to another pull request, not an issue
         parents = mirror.commit(sha).parents

@@ -156,6 +156,7 @@ def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict,
             task_id = None
             if v.outcome == "kept" and env is not None:
                 task = make_task(m, cand, v, env, s.seed)
+                envs.keep(env)
                 append_line(out, task)
                 task_id, kept = task.instance_id, kept + 1
             append_line(ledger.ledger_path(out), IssueFixAttempt(

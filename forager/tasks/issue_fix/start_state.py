@@ -3,8 +3,11 @@
 `start_state_script(task)` returns a bash script for the harvest stage to run inside a fresh
 container from `task.image` (as root, before the agent's first turn). It:
 
-1. checks out `task.commit` (the base: the fixing commit's parent) in /testbed, forced and
-   detached, and removes untracked files (ignored build output such as *.egg-info stays);
+1. lists the image's untracked build output (what the install left, e.g. *.egg-info) in
+   `.git/info/exclude` so no checkout or clean removes it, checks out `task.commit` (the
+   base: the fixing commit's parent) in /testbed, forced and detached, removes other
+   untracked files, and drops from every *.egg-info/SOURCES.txt the files the base does
+   not have (the install ran at a later commit, and that list would name later files);
 2. records the base tree id and the list of tracked files, then deletes /testbed/.git
    entirely: every later commit, tag, branch, remote, reflog, stash, packed or loose
    object goes with it;
@@ -26,6 +29,10 @@ from forager.images.source import SQUASH_ENV
 from forager.tasks.task import Task
 
 SNAPSHOT_MESSAGE = "Repository snapshot"
+# Untracked output the install left (ignored now, perhaps not at an older commit) joins
+# .git/info/exclude, so `git clean` at any base commit keeps the environment working.
+KEEP_BUILD_OUTPUT = ("git ls-files -z --others --ignored --exclude-standard --directory "
+                     "| xargs -0 -r -n1 printf '/%s\\n' >> .git/info/exclude")
 
 _SCRIPT = """set -euo pipefail
 cd /testbed
@@ -35,8 +42,13 @@ if ! git cat-file -e "$base^{{commit}}" 2>/dev/null; then
   echo "forager: base commit $base is not in this image's history" >&2
   exit 3
 fi
+{keep_build_output}
 git checkout -q -f --detach "$base"
 git clean -fdq
+find . -maxdepth 3 -path ./.git -prune -o -path '*.egg-info/SOURCES.txt' -type f -print | while IFS= read -r f; do
+  while IFS= read -r line; do [ -e "$line" ] && printf '%s\\n' "$line"; done < "$f" > "$f.new" || true
+  mv "$f.new" "$f"
+done
 tree=$(git rev-parse "$base^{{tree}}")
 keep=$(mktemp -d)
 cp .git/info/exclude "$keep/exclude" 2>/dev/null || : > "$keep/exclude"
@@ -62,5 +74,5 @@ def start_state_script(task: Task) -> str:
     if task.variant != "issue-fix" or not task.commit:
         raise ValueError(f"{task.instance_id}: start_state_script is for issue-fix tasks with a base commit")
     env = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(SQUASH_ENV.items()))
-    return _SCRIPT.format(base=shlex.quote(task.commit), env=env,
+    return _SCRIPT.format(base=shlex.quote(task.commit), env=env, keep_build_output=KEEP_BUILD_OUTPUT,
                           message=shlex.quote(SNAPSHOT_MESSAGE))

@@ -137,7 +137,7 @@ def _check(box: Sandbox, m: Manifest, cand: Candidate) -> Verdict:
     if not all(r.junit_ok for r in after):
         bad = next(r for r in after if not r.junit_ok)
         return Verdict("suite-broken", f"the suite did not run with the fix (exit {bad.exit_code}): "
-                       f"{_tail(bad.output_tail)}", environment_suspect=True)
+                       f"{_tail(bad.output_tail)}")
 
     f2p, p2p = classify(before, after, flaky)
     if not f2p:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, WhitespaceInclusivePositionProvider
 
 
 @dataclass(frozen=True, eq=False)
@@ -16,7 +16,9 @@ class FunctionInfo:
 
     `node` and `parents` are the very objects of the module they were found in (identity
     matters: `splice` walks them), so use them only with that module. `parents` runs from
-    the Module down to the def's direct parent.
+    the Module down to the def's direct parent. The span runs from the `def` line
+    (decorators excluded) to the last line libcst counts as the function's own, which
+    includes comments trailing its body.
     """
 
     qualname: str
@@ -25,6 +27,7 @@ class FunctionInfo:
     node: cst.FunctionDef = field(repr=False)
     parents: tuple[cst.CSTNode, ...] = field(repr=False)
     positions: Mapping[cst.CSTNode, CodeRange] = field(repr=False)
+    lines: Sequence[str] = field(repr=False)  # the module's source lines, without endings
 
     @property
     def is_method(self) -> bool:
@@ -38,6 +41,15 @@ class FunctionInfo:
     def end_line_of(self, node: cst.CSTNode) -> int:
         """Last line of a node of the original module."""
         return self.positions[node].end.line
+
+    def source_of(self, node: cst.CSTNode) -> str:
+        """The original text of a node of the module."""
+        span = self.positions[node]
+        start, end = span.start, span.end
+        if start.line == end.line:
+            return self.lines[start.line - 1][start.column : end.column]
+        middle = self.lines[start.line : end.line - 1]
+        return "\n".join([self.lines[start.line - 1][start.column :], *middle, self.lines[end.line - 1][: end.column]])
 
     def splice(self, module: cst.Module, new_node: cst.FunctionDef) -> cst.Module:
         """`module` with this function replaced by `new_node`.
@@ -78,8 +90,10 @@ def _replace_child(parent: cst.CSTNode, old: cst.CSTNode, new: cst.CSTNode) -> c
 
 
 class _Finder(cst.CSTVisitor):
-    def __init__(self, positions: Mapping[cst.CSTNode, CodeRange]) -> None:
-        self.positions = positions
+    def __init__(
+        self, positions: Mapping[cst.CSTNode, CodeRange], extents: Mapping[cst.CSTNode, CodeRange], lines: list[str]
+    ) -> None:
+        self.positions, self.extents, self.lines = positions, extents, lines
         self.stack: list[cst.CSTNode] = []
         self.found: list[FunctionInfo] = []
 
@@ -96,25 +110,38 @@ class _Finder(cst.CSTVisitor):
 
     def _record(self, node: cst.FunctionDef) -> None:
         classes = [n.name.value for n in self.stack if isinstance(n, cst.ClassDef)]
-        span = self.positions[node]
+        start = self.positions[node].start.line
         self.found.append(
             FunctionInfo(
                 qualname=".".join([*classes, node.name.value]),
-                start_line=span.start.line,
-                end_line=span.end.line,
+                start_line=start,
+                end_line=self._last_line(node, start),
                 node=node,
                 parents=tuple(self.stack),
                 positions=self.positions,
+                lines=self.lines,
             )
         )
 
+    def _last_line(self, node: cst.FunctionDef, start: int) -> int:
+        # The extent with whitespace ends after the newline of the function's last line
+        # (a comment trailing its body, possibly); blank lines at its end do not count.
+        end = self.extents[node].end
+        last = end.line - 1 if end.column == 0 else end.line
+        while last > start and not self.lines[last - 1].strip():
+            last -= 1
+        return last
 
-def find_functions(module: cst.Module) -> list[FunctionInfo]:
+
+def find_functions(module: cst.Module, source: str | None = None) -> list[FunctionInfo]:
     """Module-level functions and methods (of classes at any depth outside functions), in
-    source order. Spans run from the `def` line (decorators excluded) to the last statement."""
+    source order. `source` is the module's text, if at hand (saves printing it)."""
     # unsafe_skip_copy keeps the caller's nodes, so positions and identities refer to them.
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
-    finder = _Finder(positions)
+    metadata = wrapper.resolve_many([PositionProvider, WhitespaceInclusivePositionProvider])
+    text = module.code if source is None else source
+    # libcst counts "\r\n" and a lone "\r" as line breaks too.
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    finder = _Finder(metadata[PositionProvider], metadata[WhitespaceInclusivePositionProvider], lines)
     module.visit(finder)
     return finder.found

@@ -53,7 +53,7 @@ def generate_mutants(
     wanted = set(functions) if functions is not None else None
     seen = {original}
     mutants: list[Mutant] = []
-    for target in find_functions(module):
+    for target in find_functions(module, source):
         if wanted is None or target.qualname in wanted:
             mutants += _for_function(module, source, target, file, seed, names, per_function, seen)
     return mutants
@@ -90,21 +90,36 @@ def _interleaved(
     module: cst.Module, target: FunctionInfo, file: str, seed: int, names: list[str], rng: random.Random
 ) -> Iterator[tuple[str, int, cst.Module, str]]:
     """Candidates taken round-robin over the operators in a seeded order, each operator's in a
-    seeded order too, so that a per-function cap keeps a varied sample."""
-    queues = []
-    for name in names:
-        op_rng = derived_rng(seed, file, target.qualname, name)
-        try:
-            candidates = list(enumerate(OPERATORS[name].mutate(module, target, op_rng)))
-        except cst.CSTValidationError:
-            # An edit libcst will not build (unusual code): skip this operator here rather
-            # than lose the whole file.
-            candidates = []
-        op_rng.shuffle(candidates)
-        queues.append((name, candidates))
-    rng.shuffle(queues)
-    for depth in range(max((len(c) for _, c in queues), default=0)):
-        for name, candidates in queues:
-            if depth < len(candidates):
-                index, (candidate, description) = candidates[depth]
+    seeded order too, so that a per-function cap keeps a varied sample. An operator runs only
+    when the round-robin first reaches it, so a small cap skips most of the work."""
+    order = list(names)
+    rng.shuffle(order)
+    queues: dict[str, list[tuple[int, tuple[cst.Module, str]]]] = {}
+    depth = 0
+    while True:
+        produced = False
+        for name in order:
+            if name not in queues:
+                queues[name] = _candidates(module, target, file, seed, name)
+            if depth < len(queues[name]):
+                produced = True
+                index, (candidate, description) = queues[name][depth]
                 yield name, index, candidate, description
+        if not produced:
+            return
+        depth += 1
+
+
+def _candidates(
+    module: cst.Module, target: FunctionInfo, file: str, seed: int, name: str
+) -> list[tuple[int, tuple[cst.Module, str]]]:
+    """One operator's candidates, numbered in its own order, then shuffled."""
+    rng = derived_rng(seed, file, target.qualname, name)
+    try:
+        candidates = list(enumerate(OPERATORS[name].mutate(module, target, rng)))
+    except cst.CSTValidationError:
+        # An edit libcst will not build (unusual code): skip this operator here rather
+        # than lose the whole file.
+        return []
+    rng.shuffle(candidates)
+    return candidates

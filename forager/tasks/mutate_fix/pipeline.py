@@ -14,6 +14,7 @@ from forager.images.manifest import Manifest
 from forager.jsonio import append_line, read_lines
 from forager.progress import progress
 from forager.tasks import coverage_map, ledger
+from forager.tasks.mutate import OPERATORS
 from forager.tasks.mutate.patch import unified_diff
 from forager.tasks.mutate_fix.candidates import Candidate, candidates
 from forager.tasks.mutate_fix.check import Check, check
@@ -44,7 +45,7 @@ def make_task(m: Manifest, cand: Candidate, result: Check, seed: int) -> Task:
     mu = cand.mutant
     return Task(
         instance_id=f"{m.id}__mutate__{cand.key}", variant="mutate-fix", image=m.image_tag,
-        image_id=m.image_id, manifest_id=m.id, repo=m.recipe.source.github or m.recipe.source.git or m.id,
+        image_id=m.image_id, manifest_id=m.id, repo=m.recipe.source.github or m.id,
         commit=m.commit, problem_statement=mutate_fix_statement(result.fail_to_pass),
         bug_patch=unified_diff(mu.original, mu.mutated, mu.file),
         gold_patch=unified_diff(mu.mutated, mu.original, mu.file),
@@ -59,8 +60,9 @@ def _caps_reached(kept: Counter, op: str, s: Settings) -> tuple[bool, bool]:
 
 
 def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict, say) -> None:
-    kept: Counter = Counter(a.operator for (mid, _), a in done.items() if mid == m.id and a.outcome == "kept")
-    checks = sum(1 for (mid, _) in done if mid == m.id)
+    mine = {k: a for k, a in done.items() if k[0] == m.id and a.operator in OPERATORS}
+    kept: Counter = Counter(a.operator for a in mine.values() if a.outcome == "kept")
+    checks = len(mine)
     with Sandbox.start(m.image_tag, kind="mutate", labels={"forager.image": m.id}) as box:
         say("coverage map")
         cmap = coverage_map.collect(box, m)
@@ -72,7 +74,7 @@ def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict,
             image_full, op_full = _caps_reached(kept, op, s)
             if image_full or (s.max_checks is not None and checks >= s.max_checks):
                 break
-            if op_full or (m.id, cand.key) in done:
+            if op_full or (m.id, cand.key) in mine:
                 continue
             say(f"{sum(kept.values())}/{s.per_image} kept, checking {op}")
             result = check(box, m, cand)
@@ -95,6 +97,8 @@ def _already_done(out: Path) -> dict:
     """Ledger entries, plus tasks written just before a crash that missed their ledger line."""
     done = ledger.load(out)
     for t in read_lines(out, Task):
+        if t.variant != "mutate-fix":
+            continue  # the same file may hold issue-fix tasks too
         key = t.instance_id.rsplit("__", 1)[-1]
         done.setdefault((t.manifest_id, key), ledger.Attempt(manifest_id=t.manifest_id, key=key,
                         operator=t.meta.operator or "?", outcome="kept", seconds=0, instance_id=t.instance_id))

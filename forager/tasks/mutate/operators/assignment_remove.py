@@ -16,7 +16,7 @@ class AssignmentRemove(Operator):
 
     def edits(self, target: FunctionInfo, rng: random.Random) -> list[Edit]:
         return [
-            Edit(*removal(node, line), f"removed the assignment `{snippet(node)}` on line {target.line(node)}")
+            Edit(*removal(node, line), f"removed the assignment `{snippet(target, node)}` on line {target.line(node)}")
             for node, line in small_statements(target, cst.Assign, cst.AugAssign, cst.AnnAssign)
             # A bare annotation (`x: int`) assigns nothing.
             if not (isinstance(node, cst.AnnAssign) and node.value is None)

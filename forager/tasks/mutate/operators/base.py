@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import ClassVar, TypeVar
 
 import libcst as cst
@@ -17,10 +18,12 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Edit:
-    """Replace `old` (a node inside the target function) with `new`."""
+    """Replace `old` (a node inside the target function) with `new`: another node, a removal,
+    several statements, or a function making one of those (for edits costly to build, so
+    that only sampled ones are built)."""
 
     old: cst.CSTNode
-    new: Replacement  # another node, a removal, or several statements
+    new: Replacement | Callable[[], Replacement]
     description: str
 
 
@@ -57,4 +60,5 @@ class Operator(ABC):
 
     @staticmethod
     def apply(module: cst.Module, target: FunctionInfo, edit: Edit) -> cst.Module:
-        return target.splice(module, replace(target, edit.old, edit.new))
+        new = edit.new() if callable(edit.new) else edit.new
+        return target.splice(module, replace(target, edit.old, new))

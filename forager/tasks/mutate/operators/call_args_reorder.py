@@ -40,8 +40,8 @@ class CallArgsReorder(Operator):
                     Edit(
                         call,
                         call.with_changes(args=new_args),
-                        f"swapped arguments `{snippet(a.value)}` and `{snippet(b.value)}` "
-                        f"of the call to `{snippet(call.func)}` on line {target.line(a)}",
+                        f"swapped arguments `{snippet(target, a.value)}` and `{snippet(target, b.value)}` "
+                        f"of the call to `{snippet(target, call.func)}` on line {target.line(a)}",
                     )
                 )
         return edits

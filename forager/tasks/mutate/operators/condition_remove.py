@@ -29,14 +29,14 @@ class ConditionRemove(Operator):
                     Edit(
                         node,
                         with_parens_of(node, kept),
-                        f"replaced `{snippet(node)}` on line {target.line(node)} by its {label} branch `{snippet(kept)}`",
+                        f"replaced `{snippet(target, node)}` on line {target.line(node)} by its {label} branch `{snippet(target, kept)}`",
                     )
                 )
         return edits
 
 
 def _if_edits(target: FunctionInfo, node: cst.If) -> list[Edit]:
-    test, line = snippet(node.test), target.line(node)
+    test, line = snippet(target, node.test), target.line(node)
     edits = [Edit(node, inline(node, statements_of(node.body)), f"removed the condition `if {test}:` on line {line}; its body always runs")]
     orelse = node.orelse
     if orelse is None:
@@ -53,7 +53,7 @@ def _if_edits(target: FunctionInfo, node: cst.If) -> list[Edit]:
 
 
 def _elif_edits(target: FunctionInfo, parent: cst.If, elif_: cst.If) -> list[Edit]:
-    test, line = snippet(elif_.test), target.line(elif_)
+    test, line = snippet(target, elif_.test), target.line(elif_)
     as_else = cst.Else(body=elif_.body, leading_lines=elif_.leading_lines)
     return [
         Edit(parent, parent.with_changes(orelse=as_else), f"replaced `elif {test}:` on line {line} with `else:`"),

@@ -68,6 +68,6 @@ class ConstantChange(Operator):
                 continue
             for new in _variants(node):
                 edits.append(
-                    Edit(node, new, f"changed the constant `{snippet(node)}` to `{snippet(new)}` on line {target.line(node)}")
+                    Edit(node, new, f"changed the constant `{snippet(target, node)}` to `{new.value}` on line {target.line(node)}")
                 )
         return edits

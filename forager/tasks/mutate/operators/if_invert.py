@@ -33,5 +33,5 @@ class IfInvert(Operator):
             if not space.value:  # `if(x):` needs a space once the test starts with `not`
                 space = cst.SimpleWhitespace(" ")
             new = node.with_changes(test=negate(node.test), whitespace_before_test=space)
-            edits.append(Edit(node, new, f"inverted the condition `{snippet(node.test)}` on line {target.line(node)}"))
+            edits.append(Edit(node, new, f"inverted the condition `{snippet(target, node.test)}` on line {target.line(node)}"))
         return edits

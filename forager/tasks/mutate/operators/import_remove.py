@@ -91,5 +91,6 @@ def _body_without(
 def _describe(target: FunctionInfo, node: ImportNode, alias: cst.ImportAlias, reduced: ImportNode | None) -> str:
     where = f"line {target.line(node)}"
     if reduced is None:
-        return f"removed `{snippet(node)}` ({where}), used by `{target.qualname}`"
-    return f"removed `{snippet(alias.with_changes(comma=cst.MaybeSentinel.DEFAULT))}` from the import on {where}, used by `{target.qualname}`"
+        return f"removed `{snippet(target, node)}` ({where}), used by `{target.qualname}`"
+    name = snippet(target, alias).rstrip(", ")
+    return f"removed `{name}` from the import on {where}, used by `{target.qualname}`"

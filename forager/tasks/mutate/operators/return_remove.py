@@ -18,8 +18,8 @@ class ReturnRemove(Operator):
         edits = []
         for ret, line in small_statements(target, cst.Return):
             where = f"line {target.line(ret)}"
-            edits.append(Edit(*removal(ret, line), f"removed `{snippet(ret)}` on {where}"))
+            edits.append(Edit(*removal(ret, line), f"removed `{snippet(target, ret)}` on {where}"))
             if ret.value is not None:
                 bare = ret.with_changes(value=None, whitespace_after_return=cst.MaybeSentinel.DEFAULT)
-                edits.append(Edit(ret, bare, f"replaced `{snippet(ret)}` with a bare `return` on {where}"))
+                edits.append(Edit(ret, bare, f"replaced `{snippet(target, ret)}` with a bare `return` on {where}"))
         return edits

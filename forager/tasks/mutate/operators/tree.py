@@ -22,7 +22,8 @@ class _Indexer(cst.CSTVisitor):
 
     def __init__(self, fn: cst.FunctionDef) -> None:
         self.stack: list[cst.CSTNode] = [fn]
-        self.nodes: list[cst.CSTNode] = []
+        self.by_type: dict[type, list[tuple[int, cst.CSTNode]]] = {}
+        self.count = 0
         self.parent: dict[int, cst.CSTNode] = {}
         self.nested: set[int] = set()
         self.scopes = 0
@@ -32,7 +33,8 @@ class _Indexer(cst.CSTVisitor):
         if isinstance(node, (cst.Annotation, cst.Decorator)):
             return False
         self.parent[id(node)] = self.stack[-1]
-        self.nodes.append(node)
+        self.by_type.setdefault(type(node), []).append((self.count, node))
+        self.count += 1
         if self.scopes:
             self.nested.add(id(node))
         self.stack.append(node)
@@ -63,11 +65,9 @@ def find(target: FunctionInfo, *kinds: type[N], nested: bool = True) -> list[N]:
     """Nodes of the given kinds in the function's parameters and body, in source order.
     With nested=False, code of nested functions, classes and lambdas is left out."""
     index = _index(target)
-    return [
-        node  # type: ignore[misc]
-        for node in index.nodes
-        if isinstance(node, kinds) and (nested or id(node) not in index.nested)
-    ]
+    found = [item for cls, items in index.by_type.items() if issubclass(cls, kinds) for item in items]
+    found.sort(key=lambda item: item[0])
+    return [node for _, node in found if nested or id(node) not in index.nested]  # type: ignore[misc]
 
 
 def replace(target: FunctionInfo, old: cst.CSTNode, new: Replacement) -> cst.FunctionDef:
@@ -98,9 +98,18 @@ def _put(parent: cst.CSTNode, child: cst.CSTNode, new: Replacement) -> cst.CSTNo
     return parent.with_changes(**{name: items})
 
 
-def snippet(node: cst.CSTNode, limit: int = 40) -> str:
-    """Source of a node on one line, shortened for descriptions."""
-    text = " ".join(_EMPTY_MODULE.code_for_node(node).split()).rstrip(";")
+def snippet(target: FunctionInfo, node: cst.CSTNode, limit: int = 40) -> str:
+    """The original text of a node on one line, shortened for descriptions."""
+    return _shorten(target.source_of(node), limit)
+
+
+def code_of(node: cst.CSTNode, limit: int = 40) -> str:
+    """Like `snippet`, for a node made by an operator (printed, so keep it small)."""
+    return _shorten(_EMPTY_MODULE.code_for_node(node), limit)
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split()).rstrip(";")
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

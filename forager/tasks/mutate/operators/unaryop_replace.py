@@ -21,7 +21,7 @@ class UnaryopReplace(Operator):
             Edit(
                 node,
                 with_parens_of(node, node.expression),
-                f"removed `{SYMBOLS[type(node.operator)]}` from `{snippet(node)}` on line {target.line(node)}",
+                f"removed `{SYMBOLS[type(node.operator)]}` from `{snippet(target, node)}` on line {target.line(node)}",
             )
             for node in find(target, cst.UnaryOperation)
             if type(node.operator) in SYMBOLS
