@@ -45,15 +45,19 @@ def build_images(recipes: List[Path] = typer.Argument(..., help="recipe TOML fil
     """Build and validate one repository image per recipe."""
     from forager.engine import client
     from forager.images.pipeline import build_images as run
+    from forager.images.recipe import load_recipe
+    for path in recipes:  # a typo in any recipe stops the run before anything is built
+        load_recipe(path)
     client()  # one clear line when no engine answers, before any progress bar
     outcomes = run(recipes, out, jobs=jobs, force=force)
     table = Table(title="build-images")
-    for col in ("recipe", "status", "passed", "failed", "flaky", "suite s", "took s"):
+    for col in ("recipe", "status", "passed", "failed+error", "flaky", "suite s", "took s"):
         table.add_column(col)
     for o in outcomes:
         m = o.manifest
         c = m.counts() if m else {}
-        table.add_row(o.name, o.status, str(c.get("passed", "")), str(c.get("failed", "")),
+        failed = c.get("failed", 0) + c.get("error", 0) if m else ""
+        table.add_row(o.name, o.status, str(c.get("passed", "")), str(failed),
                       str(len(m.flaky)) if m else "", f"{m.suite_duration:.1f}" if m else "", f"{o.seconds:.1f}")
     console.print(table)
     if any(o.status in ("failed", "rejected") for o in outcomes):
@@ -216,3 +220,7 @@ def main() -> None:
     except KeyboardInterrupt:
         console.print("forager: interrupted", markup=False)
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tarfile
 import tempfile
 from pathlib import Path
 
@@ -83,11 +82,13 @@ def source_digest(loaded: LoadedRecipe) -> tuple[str, str | None]:
 
 
 def _export_commit(repo: git.Repo, commit: str, dest: Path) -> None:
-    with tempfile.TemporaryFile() as fh:
-        repo.archive(fh, treeish=commit, format="tar")
-        fh.seek(0)
-        with tarfile.open(fileobj=fh) as tar:
-            tar.extractall(dest, filter="tar")
+    """Write the commit's tree into dest. Not `git archive`: it drops `export-ignore` paths,
+    and some repositories mark their tests that way."""
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        repo.git.read_tree(commit, env=env)
+        repo.git.checkout_index("-a", "-f", f"--prefix={dest}/", env=env)
 
 
 def _copy_local(src: Path, dest: Path) -> None:

@@ -21,9 +21,13 @@ class Framework(Protocol):
     def coverage_command(self, spec: TestSpec, junit_path: str, data_file: str) -> str: ...
 
 
+# Helpers on PYTHONPATH make Forager's pytest plugins importable.
+WITH_HELPERS = f"PYTHONPATH={HELPERS_DIR}${{PYTHONPATH:+:$PYTHONPATH}}"
+
+
 def _coverage_run(data_file: str) -> str:
-    # Helpers on PYTHONPATH make the forager_cov plugin importable; only /testbed is measured.
-    return (f"PYTHONPATH={HELPERS_DIR}${{PYTHONPATH:+:$PYTHONPATH}} python -m coverage run "
+    # Only /testbed is measured.
+    return (f"{WITH_HELPERS} python -m coverage run "
             f"--data-file={shlex.quote(data_file)} --include='/testbed/*'")
 
 
@@ -42,12 +46,13 @@ class Pytest:
         prelude, args = _selection(spec.paths, ids_file)
         # xunit1 keeps the `file` attribute that node ids are rebuilt from; no cache so
         # runs do not influence each other through .pytest_cache.
-        opts = f"-p no:cacheprovider -o junit_family=xunit1 --junitxml={shlex.quote(junit_path)}"
-        return f"{prelude}{spec.command} {opts} {args}"
+        opts = f"-p no:cacheprovider -p forager_nodeid -o junit_family=xunit1 --junitxml={shlex.quote(junit_path)}"
+        return f"{prelude}{WITH_HELPERS} {spec.command} {opts} {args}"
 
     def coverage_command(self, spec: TestSpec, junit_path: str, data_file: str) -> str:
         _, args = _selection(spec.paths, None)
-        opts = f"-p no:cacheprovider -p forager_cov -o junit_family=xunit1 --junitxml={shlex.quote(junit_path)}"
+        opts = (f"-p no:cacheprovider -p forager_cov -p forager_nodeid -o junit_family=xunit1 "
+                f"--junitxml={shlex.quote(junit_path)}")
         return f"{_coverage_run(data_file)} -m pytest {pytest_options(spec.command)} {opts} {args}"
 
 

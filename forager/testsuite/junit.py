@@ -33,7 +33,11 @@ def _status(case: ET.Element) -> Status:
 
 
 def pytest_node_id(case: ET.Element) -> str:
-    """Rebuild pytest's node id from an xunit1 testcase (file, classname, name)."""
+    """pytest's node id: recorded by Forager's forager_nodeid plugin, else rebuilt from
+    an xunit1 testcase (file, classname, name), which is wrong for inherited tests."""
+    for prop in case.iter("property"):
+        if prop.get("name") == "forager_nodeid" and prop.get("value"):
+            return prop.get("value")
     name = case.get("name", "")
     file = case.get("file")
     classname = case.get("classname", "")

@@ -9,7 +9,7 @@ TEST_DIRS = {"test", "tests", "testing"}
 TEST_FILE_PATTERNS = ("test_*.py", "*_test.py", "tests.py", "conftest.py")
 # Files that configure how tests run or what Python loads at start-up: a submission that
 # edits them could change what the grader sees, so grading puts them back.
-CONFIG_FILES = {"pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml", "noxfile.py",
+CONFIG_FILES = {"pytest.ini", ".pytest.ini", "pytest.toml", ".pytest.toml", "tox.ini", "setup.cfg", "pyproject.toml", "noxfile.py",
                 ".coveragerc", "sitecustomize.py", "usercustomize.py"}
 
 

@@ -48,3 +48,10 @@ def test_pytest_command_selects_ids_from_a_file():
 def test_pytest_options_after_the_runner():
     assert pytest_options("python -m pytest -x -p no:randomly") == "-x -p no:randomly"
     assert pytest_options("pytest") == ""
+
+
+def test_recorded_node_id_wins_over_the_defining_file():
+    xml = ('<testsuite><testcase classname="tests.base" name="test_x" file="tests/base.py">'
+           '<properties><property name="forager_nodeid" value="tests/test_impl.py::TestImpl::test_x"/>'
+           '</properties></testcase></testsuite>')
+    assert junit.parse(xml) == {"tests/test_impl.py::TestImpl::test_x": "passed"}

@@ -93,13 +93,13 @@ class Matrix:
     def trace(self):
         if not self.is_square():
             raise MatrixError("trace needs a square matrix")
-        return sum(self.rows[i][i] for i in range(self.shape[0]))
+        return sum(self.rows[i][i] for i in range(len(self.rows)))
 
     def determinant(self):
         """Exact determinant by Gaussian elimination over fractions."""
         if not self.is_square():
             raise MatrixError("determinant needs a square matrix")
-        size = self.shape[0]
+        size = len(self.rows)
         work = [[Fraction(value) for value in row] for row in self.rows]
         det = Fraction(1)
         for col in range(size):
@@ -128,7 +128,7 @@ class Matrix:
             raise MatrixError("power needs a square matrix")
         if exponent < 0:
             raise MatrixError("negative powers are not supported")
-        result = Matrix.identity(self.shape[0])
+        result = Matrix.identity(len(self.rows))
         base = self
         while exponent:
             if exponent % 2 == 1:

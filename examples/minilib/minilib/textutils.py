@@ -1,4 +1,4 @@
-"""Text helpers: slugs, wrapping, truncation, word statistics, case conversion."""
+"""Text helpers: slugs, wrapping and filling, truncation, word statistics, case conversion."""
 
 import re
 import unicodedata
@@ -19,7 +19,7 @@ def slugify(text, separator="-", max_length=None):
     ascii_text = normalized.encode("ascii", "ignore").decode("ascii")
     parts = re.findall(r"[a-z0-9]+", ascii_text.lower())
     slug = separator.join(parts)
-    if max_length is not None and len(slug) > max_length:
+    if max_length is not None:
         slug = slug[:max_length].rstrip(separator)
     return slug
 
@@ -46,8 +46,11 @@ def most_common(text, n=3):
 
 
 def wrap(text, width=DEFAULT_WIDTH, indent=""):
-    """Greedy word wrap: every line starts with ``indent`` and is at most ``width``
-    characters long unless a single word is longer."""
+    """Greedy word wrap into a list of lines.
+
+    Every line starts with ``indent`` and is at most ``width`` characters long
+    unless a single word is longer.
+    """
     if width <= len(indent):
         raise ValueError("width must be larger than the indent")
     lines = []
@@ -62,7 +65,12 @@ def wrap(text, width=DEFAULT_WIDTH, indent=""):
             current = current + " " + word
     if current:
         lines.append(current)
-    return "\n".join(lines)
+    return lines
+
+
+def fill(text, width=DEFAULT_WIDTH, indent=""):
+    """Like ``wrap`` but returns a single string with newline-separated lines."""
+    return "\n".join(wrap(text, width, indent))
 
 
 def truncate(text, limit, suffix=ELLIPSIS):

@@ -22,6 +22,7 @@ def test_contains_half_open_and_closed():
     assert contains((1, 5), 1) is True
     assert contains((1, 5), 5) is False
     assert contains((1, 5), 5, True) is True
+    assert contains((1, 5), 1, closed=True) is True
     assert contains((1, 5), 0, closed=True) is False
     assert contains((5, 1), 3) is True
 
@@ -79,6 +80,7 @@ def test_interval_set_membership():
     s = IntervalSet([(1, 3), (3, 5), (10, 12)])
     assert list(s) == [(1, 3), (3, 5), (10, 12)]
     assert len(s) == 3
+    assert 1 in s
     assert 4 in s
     assert 11 in s
     assert 0 not in s

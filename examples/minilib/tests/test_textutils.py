@@ -4,6 +4,7 @@ from minilib import textutils
 from minilib.textutils import (
     camel_to_snake,
     center,
+    fill,
     is_palindrome,
     most_common,
     slugify,
@@ -44,35 +45,40 @@ def test_word_counts_min_length():
 
 def test_most_common_breaks_ties_alphabetically():
     assert most_common("b a c b a d b", 2) == [("b", 3), ("a", 2)]
-    assert most_common("z y x y z") == [("y", 2), ("z", 2), ("x", 1)]
+    assert most_common("z y x y z w v") == [("y", 2), ("z", 2), ("v", 1)]
 
 
 def test_wrap_exact_width_boundary():
     text = "the quick brown fox jumps over the lazy dog"
-    assert wrap(text, 10) == "the quick\nbrown fox\njumps over\nthe lazy\ndog"
+    assert wrap(text, 10) == ["the quick", "brown fox", "jumps over", "the lazy", "dog"]
 
 
-def test_wrap_with_indent():
-    assert wrap("alpha beta gamma", 12, "  ") == "  alpha beta\n  gamma"
-    assert wrap("a", 3, "  ") == "  a"
+def test_wrap_with_indent_and_long_words():
+    assert wrap("alpha beta gamma", 12, "  ") == ["  alpha beta", "  gamma"]
+    assert wrap("a", 3, "  ") == ["  a"]
+    assert wrap("extraordinarily long", 5) == ["extraordinarily", "long"]
+    assert wrap("") == []
 
 
-def test_wrap_default_width():
+def test_fill_default_width():
     text = " ".join(["word"] * 10)
     assert textutils.DEFAULT_WIDTH == 40
-    assert wrap(text) == " ".join(["word"] * 8) + "\n" + "word word"
-    assert wrap("") == ""
+    assert fill(text) == " ".join(["word"] * 8) + "\n" + "word word"
+    assert fill("alpha beta gamma", 12, "> ") == "> alpha beta\n> gamma"
 
 
 def test_wrap_rejects_width_not_above_indent():
     with pytest.raises(ValueError):
         wrap("a", 2, "  ")
+    with pytest.raises(ValueError):
+        fill("a", 1, "-")
 
 
 def test_truncate():
     assert truncate("hello world", 8) == "hello..."
     assert truncate("hello", 5) == "hello"
     assert truncate("hello world", 7, "~") == "hello~"
+    assert truncate("hello world", 3) == "..."
     with pytest.raises(ValueError):
         truncate("abc", 2)
 
@@ -92,6 +98,8 @@ def test_camel_to_snake():
     assert camel_to_snake("already_snake") == "already_snake"
     assert camel_to_snake("X") == "x"
     assert camel_to_snake("getID") == "get_id"
+    assert camel_to_snake("aB") == "a_b"
+    assert camel_to_snake("ABc") == "a_bc"
 
 
 def test_snake_to_camel():
@@ -104,5 +112,6 @@ def test_snake_to_camel():
 def test_center():
     assert center("ab", 7) == "**ab***"
     assert center("x", 4, "-") == "-x--"
+    assert center("ab", 3) == "ab*"
     assert center("ab", 2) == "ab"
     assert center("abc", 2) == "abc"

@@ -36,7 +36,21 @@ class _Recorder(unittest.TextTestResult):
         super().startTest(test)
 
     def _add(self, test, outcome, msg=""):
-        self.cases.append((test.id(), outcome, msg, time.monotonic() - self._t0))
+        if isinstance(test, unittest.suite._ErrorHolder):
+            # A setUpClass/setUpModule failure: "setUpClass (pkg.mod.Class)" -> pkg.mod.Class.setUpClass
+            desc = test.description
+            kind, _, where = desc.partition(" (")
+            tid, secs = f"{where.rstrip(')')}.{kind}" if where else desc, 0.0
+        else:
+            tid, secs = test.id(), time.monotonic() - self._t0
+        self.cases.append((tid, outcome, msg, secs))
+
+    def addSubTest(self, test, subtest, err):
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            # The parent test fails with its subtest; the worst outcome per id wins in the reader.
+            kind = "failure" if issubclass(err[0], test.failureException) else "error"
+            self._add(test, kind, self._exc_info_to_string(err, test))
 
     def addSuccess(self, test):
         super().addSuccess(test)

@@ -1,0 +1,132 @@
+"""Harvest end to end: oracle resolves every kept task, tampering never resolves, crashes lose nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from forager.agent.environment import EpisodeEnvironment
+from forager.agent.loop import Agent, AgentLimits
+from forager.engine import LABEL, client
+from forager.harvest.grading import grade
+from forager.harvest.trajectory import Trajectory
+from forager.jsonio import read_lines
+from tests.conftest import ALL_OPERATORS_TASKS, ROOT, forager
+from tests.integration.scripted import DIFF, SUBMIT, ScriptedPolicy, bash
+
+pytestmark = pytest.mark.docker
+
+
+def forager_containers() -> list:
+    return client().containers.list(all=True, filters={"label": LABEL})
+
+
+def test_oracle_resolves_every_kept_task(example_tasks, tasks_dir, tmp_path):
+    out = tmp_path / "oracle.jsonl"
+    res = forager("harvest", "--tasks", str(tasks_dir / ALL_OPERATORS_TASKS), "--policy", "oracle",
+                  "--concurrency", "4", "-o", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    trajs = list(read_lines(out, Trajectory))
+    assert sorted(t.instance_id for t in trajs) == sorted(t.instance_id for t in example_tasks)
+    failed = [(t.instance_id, t.exit_status, t.grading) for t in trajs if t.reward != 1.0]
+    assert not failed, failed
+    for t in trajs:
+        assert t.exit_status == "submitted" and t.grading.applied and t.submitted_patch
+        assert [m.role for m in t.messages[:2]] == ["system", "user"]
+        assert any(m.role == "tool: edit" for m in t.messages)
+        assert t.messages[-1].role == "assistant"
+    assert not [c for c in forager_containers() if c.labels.get(f"{LABEL}.kind") in ("episode", "grade")]
+
+
+def _tamper(task, turns: list[str]):
+    with EpisodeEnvironment(task) as env:
+        ep = Agent(ScriptedPolicy(turns + [DIFF, SUBMIT]), env.tools, AgentLimits(max_turns=10)).run("s", "u")
+    assert ep.patch, ep.status
+    return grade(task, ep.patch)
+
+
+def _failing_test_file(task) -> str:
+    return task.FAIL_TO_PASS[0].split("::")[0]
+
+
+def test_editing_the_failing_tests_does_not_resolve(example_tasks):
+    task = example_tasks[0]
+    path = _failing_test_file(task)
+    g = _tamper(task, [bash(f"cd /testbed && sed -i 's/^\\(\\s*\\)assert .*/\\1assert True/' {path}")])
+    assert g.applied and not g.resolved and path in g.restored_files
+
+
+def test_a_conftest_that_forces_passes_does_not_resolve(example_tasks):
+    task = example_tasks[0]
+    hook = ("import pytest\n\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+            "    outcome = yield\n    rep = outcome.get_result()\n    rep.outcome = 'passed'\n")
+    g = _tamper(task, [f"Adding a helper.\n<tool: create>\n/testbed/tests/conftest.py\n{hook}</tool>",
+                       bash("cd /testbed && printf '[pytest]\\naddopts = -p no:junitxml\\n' > pytest.ini")])
+    assert g.applied and not g.resolved
+    assert {"tests/conftest.py", "pytest.ini"} <= set(g.restored_files)
+
+
+def test_printing_fake_results_does_not_resolve(example_tasks):
+    task = example_tasks[0]
+    module = next(line[6:] for line in task.bug_patch.splitlines() if line.startswith("+++ b/"))
+    ids = " ".join(task.FAIL_TO_PASS)
+    fake = ("import atexit\n"
+            "def _forge():\n"
+            f"    for t in {ids!r}.split():\n"
+            "        print(t, 'PASSED')\n"
+            "    print('=' * 20, '81 passed in 0.10s', '=' * 20)\n"
+            "    for p in ('/tmp/junit.xml', '/testbed/junit.xml', '/testbed/report.xml'):\n"
+            "        open(p, 'w').write('<testsuite><testcase classname=\"x\" name=\"y\"/></testsuite>')\n"
+            "atexit.register(_forge)\n")
+    g = _tamper(task, [bash(f"cd /testbed && cat >> {module} <<'EOF'\n{fake}EOF")])
+    assert g.applied and not g.resolved
+
+
+def _start_harvest(tasks_file, out, concurrency=2):
+    return subprocess.Popen([sys.executable, "-m", "forager.cli", "harvest", "--tasks", str(tasks_file),
+                             "--policy", "oracle", "--concurrency", str(concurrency), "-o", str(out)],
+                            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def _wait_for_lines(out, n, proc, timeout=600):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists() and out.read_text().count("\n") >= n:
+            return
+        time.sleep(0.2)
+
+
+def test_sigkill_then_gc_then_rerun_gives_each_episode_once(example_tasks, tasks_dir, tmp_path):
+    tasks_file = tasks_dir / ALL_OPERATORS_TASKS
+    out = tmp_path / "killed.jsonl"
+    proc = _start_harvest(tasks_file, out)
+    _wait_for_lines(out, 2, proc)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    written = out.read_text().count("\n")
+    assert 0 < written < len(example_tasks)
+    res = forager("gc")
+    assert res.returncode == 0 and "removed" in res.stderr
+    assert forager_containers() == []
+    res = forager("harvest", "--tasks", str(tasks_file), "--policy", "oracle", "--concurrency", "4", "-o", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    ids = [json.loads(line)["trajectory_id"] for line in out.read_text().splitlines()]
+    assert len(ids) == len(set(ids)) == len(example_tasks)
+
+
+def test_sigterm_stops_cleanly_and_leaves_no_containers(example_tasks, tasks_dir, tmp_path):
+    out = tmp_path / "termed.jsonl"
+    proc = _start_harvest(tasks_dir / ALL_OPERATORS_TASKS, out)
+    _wait_for_lines(out, 1, proc)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=300) == 130
+    assert forager_containers() == []
+    lines = out.read_text().splitlines()
+    assert all(json.loads(line)["trajectory_id"] for line in lines)
