@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from docker.errors import ImageNotFound
+from docker.errors import DockerException, ImageNotFound
+from git import GitCommandError
 
 from forager.engine import client
 from forager.errors import ForagerError
@@ -76,6 +77,11 @@ def build_one(recipe_path: Path, out_dir: Path, force: bool = False, say=lambda 
         return Outcome(str(recipe_path), name, "built", manifest=m, seconds=time.monotonic() - t0)
     except ForagerError as exc:
         return Outcome(str(recipe_path), name, "failed", str(exc), seconds=time.monotonic() - t0)
+    except (GitCommandError, DockerException, OSError) as exc:
+        # Not a user mistake but still one repository's failure: record it, keep going.
+        detail = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else ""
+        return Outcome(str(recipe_path), name, "failed", f"{type(exc).__name__}: {detail}",
+                       seconds=time.monotonic() - t0)
 
 
 def build_images(recipes: list[Path], out_dir: Path, jobs: int = 1, force: bool = False) -> list[Outcome]:

@@ -88,7 +88,8 @@ def _export_commit(repo: git.Repo, commit: str, dest: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
         repo.git.read_tree(commit, env=env)
-        repo.git.checkout_index("-a", "-f", f"--prefix={dest}/", env=env)
+        repo.git.execute(["git", f"--git-dir={repo.git_dir}", f"--work-tree={dest}", "checkout-index", "-a", "-f"],
+                         env=env)
 
 
 def _copy_local(src: Path, dest: Path) -> None:

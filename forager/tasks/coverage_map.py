@@ -44,10 +44,14 @@ def collect(box: Sandbox, m: Manifest) -> CoverageMap:
     res = box.exec(f"( {cmd} ) > {work}/log 2>&1", timeout=max(60, m.recipe.test.timeout * 3))
     conv = box.exec(f"python {HELPERS_DIR}/coverage_map.py {work}/.coverage /testbed {work}/map.json", timeout=300)
     raw = box.read_file(f"{work}/map.json")
-    if conv.exit_code != 0 or raw is None:
-        tail = box.exec(f"tail -c 1500 {work}/log", workdir="/").output
-        raise ForagerError(f"coverage run failed in {m.id} (exit {res.exit_code}): {conv.output.strip()[-300:]} {tail[-300:]}")
-    box.exec(f"rm -rf {work}", workdir="/")
+    tail = box.exec(f"tail -c 600 {work}/log; rm -rf {work}", workdir="/").output
+    # Exit codes 0 and 1 mean the tests ran (1: some failed); anything else is a broken run.
+    if res.exit_code not in (0, 1) or conv.exit_code != 0 or raw is None:
+        raise ForagerError(f"coverage run failed in image {m.id} (exit {res.exit_code}): "
+                           f"{(conv.output.strip() or tail.strip())[-400:]}")
     cmap = CoverageMap(files={f: {int(n): c for n, c in lines.items()} for f, lines in json.loads(raw).items()})
+    if not cmap.files:
+        raise ForagerError(f"coverage run in image {m.id} recorded no test touching /testbed: "
+                           f"{tail.strip()[-400:]}")
     write_atomic(cached, cmap.model_dump_json())
     return cmap

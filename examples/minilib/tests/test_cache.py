@@ -126,6 +126,7 @@ def test_ttl_purge():
 def test_ttl_validation_and_default_clock():
     with pytest.raises(ValueError):
         TTLCache(0)
+    assert TTLCache(0.5, FakeClock()).ttl == 0.5
     cache = TTLCache(60)
     assert cache.clock is time.monotonic
     cache.put("k", "v")

@@ -88,6 +88,7 @@ def test_parse_config_errors_report_lines():
         parse_config("x = 1\n\njunk")
     assert str(info.value) == "line 3: cannot parse 'junk'"
     assert ParseError("plain").line is None
+    assert str(ParseError("plain")) == "plain"
 
 
 def test_load_config(tmp_path, monkeypatch):
@@ -133,6 +134,7 @@ def test_evaluate_precedence_and_associativity():
     assert evaluate("10 - 4 - 3") == 3
     assert evaluate("2 ** 3 ** 2") == 512
     assert evaluate("7 % 4") == 3
+    assert evaluate("5 % 1") == 0
     assert evaluate("7 / 2") == 3.5
     assert evaluate("1.5 * 4") == 6.0
 
@@ -141,6 +143,7 @@ def test_evaluate_unary_signs():
     assert evaluate("-2 ** 2") == -4
     assert evaluate("+5 - -2") == 7
     assert evaluate("2 * -3") == -6
+    assert evaluate("+-3") == -3
 
 
 def test_evaluate_variables():

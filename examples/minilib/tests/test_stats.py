@@ -43,6 +43,7 @@ def test_variance():
     assert variance(DATA, sample=False) == 4.0
     assert variance(DATA) == pytest.approx(32 / 7)
     assert variance([1], False) == 0.0
+    assert variance([1, 3]) == 2.0
     with pytest.raises(StatsError):
         variance([1])
 
@@ -81,6 +82,7 @@ def test_histogram():
     values = [0, 1, 2.5, 5, 9.99, 10, 11, -1]
     assert histogram(values, 4, 0, 10) == [2, 1, 1, 2]
     assert histogram([1, 2, 3], 1, 0, 3) == [3]
+    assert histogram([2, 3, 4.5, 6, 7], 2, 2, 6) == [2, 2]
     with pytest.raises(StatsError):
         histogram(values, 0, 0, 10)
     with pytest.raises(StatsError):

@@ -88,14 +88,22 @@ class Shell:
         with open(script, "w") as fh:
             fh.write(cmd + "\n")
         # `source` keeps cd/export in this shell; a syntax error stays inside the file.
-        line = f'source {script} < /dev/null; printf "\\n{MARK}{token}:%d\\n" "$?"; rm -f {script}\n'
+        line = f'source {script} < /dev/null; printf "\\n{MARK}{token}:%d\\n" "$?"\n'
         t0 = time.monotonic()
         try:
             self.proc.stdin.write(line.encode())
             self.proc.stdin.flush()
         except BrokenPipeError:
             return self._restart_answer(t0, "the shell had exited; a new shell was started", Output(cap))
-        return self._collect(token, t0, timeout, Output(cap))
+        try:
+            return self._collect(token, t0, timeout, Output(cap))
+        finally:
+            # Removed here, not by the shell: an `rm` child still running would look like a
+            # background job to _contain.
+            try:
+                os.unlink(script)
+            except OSError:
+                pass
 
     def _collect(self, token, t0, timeout, out):
         end = re.compile(rb"\n?" + (MARK + token).encode() + rb":(-?\d+)\n")

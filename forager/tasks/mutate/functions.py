@@ -89,6 +89,18 @@ def _replace_child(parent: cst.CSTNode, old: cst.CSTNode, new: cst.CSTNode) -> c
     return parent.with_changes(**{name: items})
 
 
+STATEMENT_HOLDERS = (
+    cst.Module,
+    cst.BaseSuite,
+    cst.BaseCompoundStatement,
+    cst.Else,
+    cst.ExceptHandler,
+    cst.ExceptStarHandler,
+    cst.Finally,
+    cst.MatchCase,
+)
+
+
 class _Finder(cst.CSTVisitor):
     def __init__(
         self, positions: Mapping[cst.CSTNode, CodeRange], extents: Mapping[cst.CSTNode, CodeRange], lines: list[str]
@@ -99,11 +111,12 @@ class _Finder(cst.CSTVisitor):
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, cst.FunctionDef):
-            self._record(node)
-            self.stack.append(node)
-            return False  # functions nested in this one are not targets
+            self._record(node)  # before it is pushed: the stack holds its parents
         self.stack.append(node)
-        return True
+        if isinstance(node, cst.FunctionDef):
+            return False  # functions nested in this one are not targets
+        # A def is a statement: expressions and simple statements cannot hold one.
+        return isinstance(node, STATEMENT_HOLDERS)
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         self.stack.pop()

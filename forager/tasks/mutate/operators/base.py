@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import random
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar, TypeVar
 
 import libcst as cst
 
 from forager.tasks.mutate.functions import FunctionInfo
-from forager.tasks.mutate.operators.tree import Replacement, replace
+from forager.tasks.mutate.operators.index import Replacement, replace
 
 T = TypeVar("T")
 

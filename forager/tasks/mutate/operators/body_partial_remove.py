@@ -8,7 +8,9 @@ import libcst as cst
 
 from forager.tasks.mutate.functions import FunctionInfo
 from forager.tasks.mutate.operators.base import Edit, Operator
-from forager.tasks.mutate.operators.tree import find, first_code_index, line_span
+from forager.tasks.mutate.operators.index import find
+from forager.tasks.mutate.operators.text import line_span
+from forager.tasks.mutate.operators.tree import first_code_index
 
 MAX_RUN = 3  # longer runs read like a missing function rather than a slip
 

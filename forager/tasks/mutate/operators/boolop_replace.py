@@ -8,7 +8,7 @@ import libcst as cst
 
 from forager.tasks.mutate.functions import FunctionInfo
 from forager.tasks.mutate.operators.base import Edit, Operator
-from forager.tasks.mutate.operators.tree import find
+from forager.tasks.mutate.operators.index import find
 
 
 class BoolopReplace(Operator):

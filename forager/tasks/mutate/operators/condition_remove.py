@@ -8,7 +8,9 @@ import libcst as cst
 
 from forager.tasks.mutate.functions import FunctionInfo
 from forager.tasks.mutate.operators.base import Edit, Operator
-from forager.tasks.mutate.operators.tree import find, inline, line_span, snippet, statements_of, with_parens_of
+from forager.tasks.mutate.operators.index import find
+from forager.tasks.mutate.operators.text import line_span, snippet
+from forager.tasks.mutate.operators.tree import inline, statements_of, with_parens_of
 
 
 class ConditionRemove(Operator):

@@ -8,7 +8,8 @@ import libcst as cst
 
 from forager.tasks.mutate.functions import FunctionInfo
 from forager.tasks.mutate.operators.base import Edit, Operator
-from forager.tasks.mutate.operators.tree import find, snippet
+from forager.tasks.mutate.operators.index import find
+from forager.tasks.mutate.operators.text import snippet
 
 NAMED = {"True": ("False",), "False": ("True",), "None": ("False",)}
 

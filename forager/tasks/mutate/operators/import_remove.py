@@ -6,10 +6,12 @@ import random
 
 import libcst as cst
 
-from forager.tasks.mutate.functions import FunctionInfo
+from forager.tasks.mutate.functions import FunctionInfo, child_slot
 from forager.tasks.mutate.operators.base import Edit, Operator
-from forager.tasks.mutate.operators.names import bound_name, used_names
-from forager.tasks.mutate.operators.tree import removal, small_statements, snippet
+from forager.tasks.mutate.operators.index import find, parent_of
+from forager.tasks.mutate.operators.names import bound_name
+from forager.tasks.mutate.operators.text import snippet
+from forager.tasks.mutate.operators.tree import removal, small_statements
 
 ImportNode = cst.Import | cst.ImportFrom
 
@@ -54,8 +56,19 @@ class ImportRemove(Operator):
         return edits
 
 
+def _used_names(target: FunctionInfo) -> set[str]:
+    """Names the function's code reads. Annotations and decorators are left out: an import
+    they need fails at import time (or never), which says nothing about this function."""
+    used = set()
+    for name in find(target, cst.Name):
+        parent = parent_of(target, name)
+        if not (isinstance(parent, cst.Attribute) and child_slot(parent, name)[0] == "attr"):
+            used.add(name.value)
+    return used
+
+
 def _module_level(module: cst.Module, target: FunctionInfo) -> list[tuple[cst.Module, str]]:
-    used = used_names(target.node)
+    used = _used_names(target)
     out = []
     for index, stmt in enumerate(module.body):
         if not isinstance(stmt, cst.SimpleStatementLine):

@@ -112,12 +112,13 @@ def _overlap(a: str, b: str) -> bool:
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")
 
 
-def independent(first: cst.CSTNode, second: cst.CSTNode) -> bool:
-    """True when neither statement reads or writes what the other writes."""
-    reads1, writes1 = access(first)
-    reads2, writes2 = access(second)
-    clash = any(_overlap(w, x) for w in writes1 for x in reads2 | writes2)
-    return not clash and not any(_overlap(w, x) for w in writes2 for x in reads1)
+def clash(first: tuple[set[str], set[str]], second: tuple[set[str], set[str]]) -> bool:
+    """Whether either of two (reads, writes) writes what the other reads or writes."""
+    (reads1, writes1), (reads2, writes2) = first, second
+    return any(_overlap(w, x) for w in writes1 for x in reads2 | writes2) or any(
+        _overlap(w, x) for w in writes2 for x in reads1
+    )
+
 
 
 def bound_name(alias: cst.ImportAlias) -> str:

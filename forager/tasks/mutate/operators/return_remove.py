@@ -8,7 +8,8 @@ import libcst as cst
 
 from forager.tasks.mutate.functions import FunctionInfo
 from forager.tasks.mutate.operators.base import Edit, Operator
-from forager.tasks.mutate.operators.tree import removal, small_statements, snippet
+from forager.tasks.mutate.operators.text import snippet
+from forager.tasks.mutate.operators.tree import removal, small_statements
 
 
 class ReturnRemove(Operator):

@@ -8,12 +8,31 @@ import libcst as cst
 
 from forager.tasks.mutate.functions import FunctionInfo
 from forager.tasks.mutate.operators.base import Edit, Operator
-from forager.tasks.mutate.operators.names import independent
-from forager.tasks.mutate.operators.tree import find, first_code_index
+from forager.tasks.mutate.operators.names import access, clash
+from forager.tasks.mutate.operators.index import find
+from forager.tasks.mutate.operators.tree import first_code_index
 
 # Moving these makes the other statement dead or changes which names are declared, which reads
 # as a different kind of bug than a reordering.
 PINNED = (cst.Return, cst.Raise, cst.Break, cst.Continue, cst.Global, cst.Nonlocal)
+
+
+class _Independence:
+    """Whether two statements are independent by name (neither writes what the other reads or
+    writes), remembering each statement's accesses: a statement meets both neighbours."""
+
+    def __init__(self) -> None:
+        self.cache: dict[int, tuple[cst.BaseStatement, tuple[set[str], set[str]]]] = {}
+
+    def __call__(self, first: cst.BaseStatement, second: cst.BaseStatement) -> bool:
+        return not clash(self._access(first), self._access(second))
+
+    def _access(self, stmt: cst.BaseStatement) -> tuple[set[str], set[str]]:
+        # The statement is kept in the entry so that its id stays unique while cached.
+        entry = self.cache.get(id(stmt))
+        if entry is None:
+            entry = self.cache[id(stmt)] = (stmt, access(stmt))
+        return entry[1]
 
 
 def _pinned(stmt: cst.BaseStatement) -> bool:
@@ -26,6 +45,7 @@ class StatementShuffle(Operator):
     def edits(self, target: FunctionInfo, rng: random.Random) -> list[Edit]:
         fn = target.node
         edits = []
+        independent = _Independence()
         for block in find(target, cst.IndentedBlock):
             stmts = list(block.body)
             for i in range(first_code_index(block, fn), len(stmts) - 1):

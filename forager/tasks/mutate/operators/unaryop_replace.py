@@ -8,7 +8,9 @@ import libcst as cst
 
 from forager.tasks.mutate.functions import FunctionInfo
 from forager.tasks.mutate.operators.base import Edit, Operator
-from forager.tasks.mutate.operators.tree import find, snippet, with_parens_of
+from forager.tasks.mutate.operators.index import find
+from forager.tasks.mutate.operators.text import snippet
+from forager.tasks.mutate.operators.tree import with_parens_of
 
 SYMBOLS = {cst.Not: "not", cst.Minus: "-", cst.BitInvert: "~"}
 

@@ -8,7 +8,9 @@ import libcst as cst
 
 from forager.tasks.mutate.functions import FunctionInfo
 from forager.tasks.mutate.operators.base import Edit, Operator
-from forager.tasks.mutate.operators.tree import find, inline, line_span, statements_of
+from forager.tasks.mutate.operators.index import find
+from forager.tasks.mutate.operators.text import line_span
+from forager.tasks.mutate.operators.tree import inline, statements_of
 
 
 class WrapperRemove(Operator):
