@@ -72,18 +72,22 @@ class Sandbox:
     def id(self) -> str:
         return self.container.id
 
-    def exec(self, command: str, *, timeout: float | None = None, workdir: str = "/testbed",
-             env: dict[str, str] | None = None, user: str = "") -> ExecResult:
-        """Run `command` with bash; the time limit is enforced inside the container."""
+    def exec_bytes(self, command: str, *, timeout: float | None = None, workdir: str = "/testbed",
+                   env: dict[str, str] | None = None) -> tuple[int, bytes, float]:
+        """(exit code, raw output, seconds) of `command` run with bash; limits enforced inside."""
         argv = ["bash", "-c", command]
         if timeout is not None:
             argv = ["timeout", "-k", "5", str(max(1, int(timeout))), *argv]
         t0 = time.monotonic()
-        res = self.container.exec_run(argv, workdir=workdir, environment=env, user=user, demux=False)
-        duration = time.monotonic() - t0
-        output = (res.output or b"").decode("utf-8", errors="replace")
+        res = self.container.exec_run(argv, workdir=workdir, environment=env, demux=False)
         code = res.exit_code if res.exit_code is not None else -1
-        return ExecResult(code, output, duration, timeout is not None and code in TIMEOUT_CODES)
+        return code, res.output or b"", time.monotonic() - t0
+
+    def exec(self, command: str, *, timeout: float | None = None, workdir: str = "/testbed",
+             env: dict[str, str] | None = None) -> ExecResult:
+        code, out, duration = self.exec_bytes(command, timeout=timeout, workdir=workdir, env=env)
+        return ExecResult(code, out.decode("utf-8", errors="replace"), duration,
+                          timeout is not None and code in TIMEOUT_CODES)
 
     def read_file(self, path: str) -> bytes | None:
         """The file's bytes, or None when it does not exist."""
@@ -99,14 +103,15 @@ class Sandbox:
             f = tar.extractfile(member)
             return f.read() if f else None
 
-    def write_file(self, path: str, data: bytes, mode: int = 0o644) -> None:
+    def write_file(self, path: str, data: bytes, mode: int = 0o644, make_parent: bool = True) -> None:
         p = PurePosixPath(path)
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w") as tar:
             info = tarfile.TarInfo(p.name)
             info.size, info.mode, info.mtime = len(data), mode, int(time.time())
             tar.addfile(info, io.BytesIO(data))
-        self.exec(f"mkdir -p {shlex.quote(str(p.parent))}", workdir="/")
+        if make_parent:
+            self.exec(f"mkdir -p {shlex.quote(str(p.parent))}", workdir="/")
         self.container.put_archive(str(p.parent), buf.getvalue())
 
     def remove(self) -> None:

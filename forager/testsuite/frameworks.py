@@ -16,7 +16,7 @@ class Framework(Protocol):
     name: str
     id_of: Callable[[ET.Element], str]
 
-    def command(self, spec: TestSpec, junit_path: str, ids_file: str | None) -> str: ...
+    def command(self, spec: TestSpec, junit_path: str, ids_file: str | None, first_file: str | None = None) -> str: ...
 
     def coverage_command(self, spec: TestSpec, junit_path: str, data_file: str) -> str: ...
 
@@ -42,11 +42,15 @@ class Pytest:
     name = "pytest"
     id_of = staticmethod(junit.pytest_node_id)
 
-    def command(self, spec: TestSpec, junit_path: str, ids_file: str | None) -> str:
+    supports_first = True
+
+    def command(self, spec: TestSpec, junit_path: str, ids_file: str | None, first_file: str | None = None) -> str:
         prelude, args = _selection(spec.paths, ids_file)
         # xunit1 keeps the `file` attribute that node ids are rebuilt from; no cache so
         # runs do not influence each other through .pytest_cache.
         opts = f"-p no:cacheprovider -p forager_nodeid -o junit_family=xunit1 --junitxml={shlex.quote(junit_path)}"
+        if first_file:
+            opts += f" -p forager_first --forager-first={shlex.quote(first_file)}"
         return f"{prelude}{WITH_HELPERS} {spec.command} {opts} {args}"
 
     def coverage_command(self, spec: TestSpec, junit_path: str, data_file: str) -> str:
@@ -69,7 +73,9 @@ class Unittest:
     name = "unittest"
     id_of = staticmethod(junit.dotted_id)
 
-    def command(self, spec: TestSpec, junit_path: str, ids_file: str | None) -> str:
+    supports_first = False
+
+    def command(self, spec: TestSpec, junit_path: str, ids_file: str | None, first_file: str | None = None) -> str:
         prelude, args = _selection(spec.paths, ids_file)
         runner = f"python {HELPERS_DIR}/unittest_junit.py --junit {shlex.quote(junit_path)}"
         return f"{prelude}{runner} {args}"

@@ -7,11 +7,28 @@ import uuid
 
 from pydantic import BaseModel
 
-from forager.containers import Sandbox
+from forager.containers import TIMEOUT_CODES, Sandbox
 from forager.images.recipe import TestSpec
 from forager.testsuite import junit
 from forager.testsuite.frameworks import FRAMEWORKS
 from forager.testsuite.junit import Status
+
+# Test ids up to this size travel inside the command itself; more go through put_archive.
+INLINE_IDS_BYTES = 100_000
+
+# One docker exec per run: write the ids, run the tests with their output in a file, then
+# print the output's tail, the JUnit XML and a last line "TAIL_BYTES XML_BYTES EXIT_CODE".
+# The framing is read from the end by byte counts, so nothing the tests print can shift it.
+SCRIPT = """mkdir -p {work}
+{write_ids}
+timeout -k 5 {timeout} bash -c {command} > {work}/log 2>&1 < /dev/null
+code=$?
+tail -c {tail_chars} {work}/log > {work}/tail
+if [ -f {work}/junit.xml ]; then xml=$(stat -c %s {work}/junit.xml); else xml=-1; touch {work}/junit.xml; fi
+cat {work}/tail {work}/junit.xml
+printf '\\n%d %d %d\\n' "$(stat -c %s {work}/tail)" "$xml" "$code"
+rm -rf {work}
+"""
 
 
 class SuiteRun(BaseModel):
@@ -28,35 +45,52 @@ class SuiteRun(BaseModel):
         return {t for t, s in self.statuses.items() if s == Status.passed}
 
 
+def _write_ids(box: Sandbox, work: str, test_ids: list[str] | None, name: str = "ids.txt") -> tuple[str, str | None]:
+    if test_ids is None:
+        return "", None
+    path = f"{work}/{name}"
+    payload = "".join(f"{t}\n" for t in test_ids)
+    if len(payload) <= INLINE_IDS_BYTES:
+        return f"printf '%s' {shlex.quote(payload)} > {path}", path
+    box.write_file(path, payload.encode())
+    return "", path
+
+
+def _unframe(raw: bytes) -> tuple[bytes, bytes | None, int]:
+    """(output tail, JUnit XML or None, exit code) from the script's output."""
+    body, _, trailer = raw.rstrip(b"\n").rpartition(b"\n")
+    tail_len, xml_len, code = (int(x) for x in trailer.split())
+    xml = body[len(body) - xml_len:] if xml_len > 0 else None
+    tail = body[: tail_len]
+    return tail, xml, code
+
+
 def run_tests(box: Sandbox, spec: TestSpec, test_ids: list[str] | None = None,
-              timeout: float | None = None, tail_chars: int = 4000) -> SuiteRun:
+              timeout: float | None = None, tail_chars: int = 4000, first: list[str] | None = None) -> SuiteRun:
     """Run the whole suite (test_ids None) or the given ids; JUnit goes outside /testbed.
 
+    `first` (pytest only): run these tests before the others and stop early if they all pass.
     The XML path is fresh and random per run, and output of the tests goes to a file,
     so nothing the code under test prints is read as a result.
     """
     fw = FRAMEWORKS[spec.framework]
     work = f"/tmp/.forager-{uuid.uuid4().hex}"
-    xml_path, log_path = f"{work}/junit.xml", f"{work}/output.log"
-    ids_file = None
-    box.exec(f"mkdir -p {work}", workdir="/")
-    if test_ids is not None:
-        ids_file = f"{work}/ids.txt"
-        box.write_file(ids_file, ("\n".join(test_ids) + "\n").encode())
-    cmd = f"( {fw.command(spec, xml_path, ids_file)} ) > {log_path} 2>&1"
-    res = box.exec(cmd, timeout=timeout or spec.timeout)
-    tail = box.exec(f"tail -c {tail_chars} {log_path}", workdir="/").output
-    raw = box.read_file(xml_path)
-    box.exec(f"rm -rf {shlex.quote(work)}", workdir="/")
+    write_ids, ids_file = _write_ids(box, work, test_ids)
+    write_first, first_file = _write_ids(box, work, first, "first.txt")
+    script = SCRIPT.format(work=work, write_ids=f"{write_ids}\n{write_first}", timeout=max(1, int(timeout or spec.timeout)),
+                           command=shlex.quote(fw.command(spec, f"{work}/junit.xml", ids_file, first_file)),
+                           tail_chars=tail_chars)
+    _, raw, duration = box.exec_bytes(script)
+    tail, xml, code = _unframe(raw)
     statuses, ok = {}, False
-    if raw:
+    if xml:
         try:
-            statuses, ok = junit.parse(raw, fw.id_of), True
+            statuses, ok = junit.parse(xml, fw.id_of), True
         except junit.JUnitError:
             pass
     if test_ids is not None:
         # Only the requested tests count; a conftest could add others.
         wanted = set(test_ids)
         statuses = {t: s for t, s in statuses.items() if t in wanted}
-    return SuiteRun(statuses=statuses, exit_code=res.exit_code, duration=res.duration,
-                    timed_out=res.timed_out, junit_ok=ok, output_tail=tail)
+    return SuiteRun(statuses=statuses, exit_code=code, duration=duration, timed_out=code in TIMEOUT_CODES,
+                    junit_ok=ok, output_tail=tail.decode("utf-8", errors="replace"))

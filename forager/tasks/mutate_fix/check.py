@@ -8,6 +8,7 @@ from typing import Literal
 from forager.containers import Sandbox
 from forager.images.manifest import Manifest
 from forager.tasks.mutate_fix.candidates import Candidate
+from forager.testsuite.frameworks import FRAMEWORKS
 from forager.testsuite.run import run_tests
 
 Outcome = Literal["kept", "survived", "hung", "no-fail-to-pass"]
@@ -34,16 +35,23 @@ def restore(box: Sandbox) -> None:
 def check(box: Sandbox, m: Manifest, cand: Candidate) -> Check:
     mu, spec, limit = cand.mutant, m.recipe.test, mutant_timeout(m)
     stable_pass = set(m.passing())
-    box.write_file(f"/testbed/{mu.file}", mu.mutated.encode())
+    box.write_file(f"/testbed/{mu.file}", mu.mutated.encode(), make_parent=False)
     try:
-        quick = run_tests(box, spec, list(cand.covering), timeout=limit)
-        seconds = quick.duration
-        if quick.timed_out:
-            return Check("hung", seconds=seconds)
-        if all(quick.statuses.get(t) == "passed" for t in cand.covering):
-            return Check("survived", seconds=seconds)
-        full = run_tests(box, spec, None, timeout=limit)
-        seconds += full.duration
+        if FRAMEWORKS[spec.framework].supports_first:
+            # One run: covering tests first, the rest only when one of them failed.
+            full = run_tests(box, spec, None, timeout=limit, first=list(cand.covering))
+            seconds = full.duration
+            if not full.timed_out and all(full.statuses.get(t) == "passed" for t in cand.covering):
+                return Check("survived", seconds=seconds)
+        else:
+            quick = run_tests(box, spec, list(cand.covering), timeout=limit)
+            seconds = quick.duration
+            if quick.timed_out:
+                return Check("hung", seconds=seconds)
+            if all(quick.statuses.get(t) == "passed" for t in cand.covering):
+                return Check("survived", seconds=seconds)
+            full = run_tests(box, spec, None, timeout=limit)
+            seconds += full.duration
         if full.timed_out:
             return Check("hung", seconds=seconds)
         # A test that did not run did not pass: absent counts as failing.
