@@ -14,7 +14,7 @@ from forager.agent.observation import observation_message
 from forager.agent.protocol import FormatError, has_tool_call, parse_tool_call
 from forager.agent.shell import ShellDied
 from forager.agent.tools import ToolResult, Tools
-from forager.harvest.trajectory import ChatMessage, ExitStatus, ToolCallRecord, TurnRecord
+from forager.harvest.trajectory import ChatMessage, ExitStatus, ToolArguments, ToolCallRecord, TurnRecord
 
 
 class Interrupted(Exception):
@@ -70,9 +70,9 @@ class Agent:
     def step(self) -> None:
         self._check_limits()
         reply = self._ask()
-        turn = TurnRecord(index=len(self.ep.turns), prompt_tokens=reply.prompt_tokens,
-                          completion_tokens=reply.completion_tokens, latency=round(reply.latency, 4),
-                          finish_reason=reply.finish_reason)
+        turn = TurnRecord(index=len(self.ep.turns), prompt_tokens=reply.prompt_tokens or 0,
+                          completion_tokens=reply.completion_tokens or 0, latency=round(reply.latency, 4),
+                          finish_reason=reply.finish_reason or "")
         self.ep.turns.append(turn)
         if self.ep.patch is not None and not has_tool_call(reply.text):
             self.ep.messages.append(ChatMessage(role="assistant", content=reply.text, reasoning=reply.text.strip()))
@@ -86,8 +86,9 @@ class Agent:
         self.format_errors = 0
         self.ep.messages.append(ChatMessage(role="assistant", content=reply.text, reasoning=parsed.reasoning))
         result = self._run_tool(parsed.call)
-        turn.tool = ToolCallRecord(name=parsed.call.tool, arguments=parsed.call.model_dump(exclude={"tool"}),
-                                   exit_code=result.exit_code, duration=round(result.duration, 4),
+        turn.tool = ToolCallRecord(name=parsed.call.tool, arguments=ToolArguments(**parsed.call.model_dump(exclude={"tool"})),
+                                   exit_code=-1 if result.exit_code is None else result.exit_code,
+                                   duration=round(result.duration, 4),
                                    truncated=result.truncated, timed_out=result.timed_out,
                                    restarted=result.restarted, error=result.error)
         if result.patch is not None:

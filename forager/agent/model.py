@@ -91,10 +91,12 @@ class _Http:
         return {"model": self.name, "stop": stop_strings(), **s}
 
     def info(self) -> dict:
+        """The endpoint and the model ids it serves (empty when it does not say)."""
         try:
-            models = self.http.get(f"{self.endpoint}/models", timeout=10).json()
-        except (httpx.HTTPError, ValueError):
-            models = None
+            data = self.http.get(f"{self.endpoint}/models", timeout=10).json().get("data", [])
+            models = [m["id"] for m in data if isinstance(m, dict) and "id" in m]
+        except (httpx.HTTPError, ValueError, AttributeError):
+            models = []
         return {"endpoint": self.endpoint, "models": models}
 
 

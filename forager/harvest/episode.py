@@ -64,17 +64,15 @@ def run_episode(task: Task, attempt: int, s: HarvestSettings, server: dict, labe
         ep.status, ep.detail = ExitStatus.environment_error, str(exc)[:500]
     timings.model, timings.tools = round(ep.model_seconds, 3), round(ep.tool_seconds, 3)
     timings.episode = round(time.monotonic() - t0, 3)
-    grading = None
-    if ep.patch:
-        g0 = time.monotonic()
-        grading = grade(task, ep.patch)
-        timings.grading = round(time.monotonic() - g0, 3)
+    g0 = time.monotonic()
+    grading = grade(task, ep.patch)  # no patch: not resolved, without a container
+    timings.grading = round(time.monotonic() - g0, 3)
     return Trajectory(
         trajectory_id=f"{task.instance_id}#{attempt}", instance_id=task.instance_id, attempt=attempt,
-        variant=task.variant, repo=task.repo, commit=task.commit, image=task.image, image_id=task.image_id,
+        variant=task.variant, repo=task.repo, commit=task.commit or "", image=task.image, image_id=task.image_id,
         problem_statement=task.problem_statement, FAIL_TO_PASS=task.FAIL_TO_PASS, PASS_TO_PASS=task.PASS_TO_PASS,
         policy=s.policy, model=model.name,
-        sampling=model.sampling.model_dump(), server=server, limits=vars(s.limits).copy(),
+        sampling=model.sampling.model_dump(exclude_none=True), server=server, limits=vars(s.limits).copy(),
         messages=ep.messages, turns=ep.turns, exit_status=ep.status, exit_detail=ep.detail,
-        submitted_patch=ep.patch, grading=grading, reward=1.0 if grading and grading.resolved else 0.0,
+        submitted_patch=ep.patch or "", grading=grading, reward=1.0 if grading.resolved else 0.0,
         timings=timings, started_at=started)

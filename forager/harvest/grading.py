@@ -11,7 +11,7 @@ import shlex
 import time
 
 from forager.containers import Limits, Sandbox
-from forager.harvest.trajectory import Grading
+from forager.harvest.trajectory import Grading, TestResult
 from forager.tasks.task import Task
 from forager.testsuite.run import run_tests
 from forager.testsuite.testfiles import is_protected
@@ -70,7 +70,9 @@ def _restore_protected(box: Sandbox) -> list[str]:
 def grade(task: Task, patch: str | None, timeout: float | None = None) -> Grading:
     t0 = time.monotonic()
     if not patch:
-        return Grading(resolved=False, applied=False, error="no patch was submitted")
+        not_run = lambda ids: [TestResult(test=t, status="not-run") for t in ids]  # noqa: E731
+        return Grading(resolved=False, applied=False, error="no patch was submitted",
+                       fail_to_pass=not_run(task.FAIL_TO_PASS), pass_to_pass=not_run(task.PASS_TO_PASS))
     with Sandbox.start(task.image, kind="grade", limits=Limits(memory="4g", cpus=1.0, pids=512),
                        labels={"forager.instance": task.instance_id}) as box:
         if err := _base_state(box, task):
@@ -85,10 +87,10 @@ def grade(task: Task, patch: str | None, timeout: float | None = None) -> Gradin
             box.exec("git apply --whitespace=nowarn /tmp/.forager-grade/test.patch", timeout=120)
         wanted = task.FAIL_TO_PASS + task.PASS_TO_PASS
         run = run_tests(box, task.test_spec, wanted, timeout=timeout or task.test_spec.timeout)
-    f2p = {t: run.statuses.get(t, "missing") for t in task.FAIL_TO_PASS}
-    p2p = {t: run.statuses.get(t, "missing") for t in task.PASS_TO_PASS}
-    all_pass = all(s == "passed" for s in (*f2p.values(), *p2p.values()))
+    f2p = [TestResult(test=t, status=run.statuses.get(t, "missing")) for t in task.FAIL_TO_PASS]
+    p2p = [TestResult(test=t, status=run.statuses.get(t, "missing")) for t in task.PASS_TO_PASS]
+    all_pass = all(r.status == "passed" for r in (*f2p, *p2p))
     return Grading(resolved=all_pass and run.exit_code == 0 and not run.timed_out, applied=True,
                    apply_method=method, restored_files=restored, fail_to_pass=f2p, pass_to_pass=p2p,
-                   exit_code=run.exit_code, error="the test run timed out" if run.timed_out else None,
+                   exit_code=run.exit_code, error="the test run timed out" if run.timed_out else "",
                    duration=round(time.monotonic() - t0, 3))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
-
 from pydantic import BaseModel, Field
 
 from forager import __version__
@@ -20,18 +18,31 @@ class ExitStatus(str, Enum):
     environment_error = "environment_error"
 
 
+# No field below is ever null: `datasets.load_dataset("json")` fixes each column's type from
+# the first file it reads, and a column that is null throughout one file (say, no tool call
+# in any episode of a weak model) cannot take the values of the next file.
+
+
 class ChatMessage(BaseModel):
     role: str
     content: str
-    reasoning: str | None = Field(None, description="assistant: the text before its tool call")
+    reasoning: str = Field("", description="assistant: the text before its tool call")
+
+
+class ToolArguments(BaseModel):
+    command: str = ""
+    path: str = ""
+    search: str = ""
+    replace: str = ""
+    content: str = ""
 
 
 class ToolCallRecord(BaseModel):
-    name: str
-    arguments: dict[str, Any]
-    exit_code: int | None
-    duration: float
-    truncated: bool
+    name: str = Field("", description="empty when the turn had no valid tool call")
+    arguments: ToolArguments = ToolArguments()
+    exit_code: int = Field(-1, description="bash exit code; -1 for other tools and killed commands")
+    duration: float = 0.0
+    truncated: bool = False
     timed_out: bool = False
     restarted: bool = False
     error: bool = False
@@ -39,23 +50,34 @@ class ToolCallRecord(BaseModel):
 
 class TurnRecord(BaseModel):
     index: int
-    prompt_tokens: int | None
-    completion_tokens: int | None
+    prompt_tokens: int = Field(0, description="0 when the policy is not a model (oracle)")
+    completion_tokens: int = 0
     latency: float
-    finish_reason: str | None
-    tool: ToolCallRecord | None = None
-    format_error: str | None = None
+    finish_reason: str = ""
+    tool: ToolCallRecord = ToolCallRecord()
+    format_error: str = ""
+
+
+class ServerInfo(BaseModel):
+    endpoint: str = ""
+    models: list[str] = []
+
+
+class TestResult(BaseModel):
+    __test__ = False
+    test: str
+    status: str
 
 
 class Grading(BaseModel):
     resolved: bool
     applied: bool
-    apply_method: str | None = None
+    apply_method: str = ""
     restored_files: list[str] = []
-    fail_to_pass: dict[str, str] = {}
-    pass_to_pass: dict[str, str] = {}
-    exit_code: int | None = None
-    error: str | None = None
+    fail_to_pass: list[TestResult] = []
+    pass_to_pass: list[TestResult] = []
+    exit_code: int = -1
+    error: str = ""
     duration: float = 0.0
 
 
@@ -73,7 +95,7 @@ class Trajectory(BaseModel):
     attempt: int
     variant: str
     repo: str
-    commit: str | None
+    commit: str = ""
     image: str
     image_id: str
     problem_statement: str
@@ -81,15 +103,15 @@ class Trajectory(BaseModel):
     PASS_TO_PASS: list[str]
     policy: str
     model: str
-    sampling: dict[str, Any]
-    server: dict[str, Any]
-    limits: dict[str, Any]
+    sampling: dict[str, float]
+    server: ServerInfo
+    limits: dict[str, float]
     messages: list[ChatMessage]
     turns: list[TurnRecord]
     exit_status: ExitStatus
     exit_detail: str = ""
-    submitted_patch: str | None
-    grading: Grading | None
+    submitted_patch: str = ""
+    grading: Grading
     reward: float
     timings: Timings
     started_at: str

@@ -32,7 +32,7 @@ def test_local_model_drives_real_episodes(policy, local_server, example_tasks, t
     # Whatever the model wrote, every observation is a tool message with the budget block.
     for m in t.messages[2:]:
         assert m.role == "assistant" or (m.role.startswith("tool: ") and "<budget>" in m.content)
-    assert t.server.get("endpoint", "").startswith("http://127.0.0.1")
+    assert t.server.endpoint.startswith("http://127.0.0.1") and t.server.models
 
 
 def test_trajectories_load_with_datasets(local_server, example_tasks, tasks_dir, tmp_path):
