@@ -204,10 +204,10 @@ def demo(out: Path = typer.Option(Path("runs/demo"), "--out", help="where the de
 
 
 @app.command("gc")
-def gc() -> None:
-    """Remove every container and temporary image Forager left behind."""
+def gc(all_: bool = typer.Option(False, "--all", help="also containers of runs that are still alive")) -> None:
+    """Remove the containers and temporary images Forager left behind (runs that died)."""
     from forager.gc import collect
-    containers, imgs = collect()
+    containers, imgs = collect(everything=all_)
     console.print(f"removed {containers} containers and {imgs} temporary images")
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import socket
 import shlex
 import tarfile
 import time
@@ -47,7 +49,9 @@ class Sandbox:
 
     @classmethod
     def start(cls, image: str, *, kind: str, limits: Limits = Limits(), labels: dict[str, str] | None = None) -> "Sandbox":
-        all_labels = {LABEL: "1", f"{LABEL}.kind": kind, **(labels or {})}
+        # The owner's pid lets `forager gc` spare containers of runs that are still alive.
+        all_labels = {LABEL: "1", f"{LABEL}.kind": kind, f"{LABEL}.pid": str(os.getpid()),
+                      f"{LABEL}.host": socket.gethostname(), **(labels or {})}
         try:
             c = client().containers.run(
                 image,

@@ -1,7 +1,9 @@
-"""`forager gc`: remove every container Forager labelled, and its temporary images."""
+"""`forager gc`: remove the containers Forager left behind, and its temporary images."""
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 
 from docker.errors import APIError, NotFound
@@ -9,13 +11,29 @@ from docker.errors import APIError, NotFound
 from forager.engine import LABEL, client
 
 
-def collect(images: bool = True) -> tuple[int, int]:
-    """Remove labelled containers (any state) and images labelled temporary; returns counts."""
+def owner_alive(labels: dict[str, str]) -> bool:
+    """Whether the process that made the container still runs (on this host)."""
+    pid, host = labels.get(f"{LABEL}.pid"), labels.get(f"{LABEL}.host")
+    if not pid or not pid.isdigit() or host != socket.gethostname():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def collect(images: bool = True, everything: bool = False) -> tuple[int, int]:
+    """Remove labelled containers whose owner is gone (all of them with `everything`), and
+    images labelled temporary; returns the counts."""
     removed_c = removed_i = 0
     # A client killed mid-request can have a create still landing in the daemon: sweep until
-    # a pass finds nothing (three passes at most).
+    # a pass finds nothing more to remove (three passes at most).
     for attempt in range(3):
-        found = client().containers.list(all=True, filters={"label": LABEL})
+        found = [c for c in client().containers.list(all=True, filters={"label": LABEL})
+                 if everything or not owner_alive(c.labels)]
         if not found and attempt:
             break
         for c in found:
@@ -32,5 +50,4 @@ def collect(images: bool = True) -> tuple[int, int]:
                 removed_i += 1
             except (NotFound, APIError):
                 pass
-        client().images.prune(filters={"dangling": True, "label": LABEL})
     return removed_c, removed_i

@@ -14,6 +14,7 @@ import pytest
 from forager.agent.environment import EpisodeEnvironment
 from forager.agent.loop import Agent, AgentLimits
 from forager.engine import LABEL, client
+from forager.gc import owner_alive
 from forager.harvest.grading import grade
 from forager.harvest.trajectory import Trajectory
 from forager.jsonio import read_lines
@@ -23,8 +24,12 @@ from tests.integration.scripted import DIFF, SUBMIT, ScriptedPolicy, bash
 pytestmark = pytest.mark.docker
 
 
-def forager_containers() -> list:
-    return client().containers.list(all=True, filters={"label": LABEL})
+def forager_containers(pid: int | None = None) -> list:
+    """Forager's containers left by processes that are gone (or by `pid`)."""
+    found = client().containers.list(all=True, filters={"label": LABEL})
+    if pid is not None:
+        return [c for c in found if c.labels.get(f"{LABEL}.pid") == str(pid)]
+    return [c for c in found if not owner_alive(c.labels)]
 
 
 def test_oracle_resolves_every_kept_task(example_tasks, tasks_dir, tmp_path):
@@ -114,7 +119,7 @@ def test_sigkill_then_gc_then_rerun_gives_each_episode_once(example_tasks, tasks
     assert 0 < written < len(example_tasks)
     res = forager("gc")
     assert res.returncode == 0 and "removed" in res.stderr
-    assert forager_containers() == []
+    assert forager_containers(pid=proc.pid) == []
     res = forager("harvest", "--tasks", str(tasks_file), "--policy", "oracle", "--concurrency", "4", "-o", str(out))
     assert res.returncode == 0, res.stderr[-2000:]
     ids = [json.loads(line)["trajectory_id"] for line in out.read_text().splitlines()]
@@ -127,6 +132,6 @@ def test_sigterm_stops_cleanly_and_leaves_no_containers(example_tasks, tasks_dir
     _wait_for_lines(out, 1, proc)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=300) == 130
-    assert forager_containers() == []
+    assert forager_containers(pid=proc.pid) == []
     lines = out.read_text().splitlines()
     assert all(json.loads(line)["trajectory_id"] for line in lines)

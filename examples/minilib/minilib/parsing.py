@@ -105,6 +105,15 @@ def dump_config(config):
     return "\n\n".join(blocks) + "\n"
 
 
+def save_config(config, path):
+    """Write ``config`` to ``path`` (``~`` is expanded); returns the bytes written."""
+    full_path = os.path.expanduser(path)
+    text = dump_config(config)
+    with open(full_path, "w", encoding="utf-8") as handle:
+        written = handle.write(text)
+    return written
+
+
 _TOKEN_RE = re.compile(r"\s*(?:(\d+\.\d*|\d+)|([A-Za-z_]\w*)|(\*\*|[-+*/%()]))")
 
 

@@ -65,6 +65,15 @@ def percentile(values, pct):
     return _interpolate(data[lower], data[upper], position - lower)
 
 
+def coefficient_of_variation(values):
+    """Population standard deviation divided by the mean."""
+    data = _require(values)
+    try:
+        return stdev(data, False) / mean(data)
+    except ZeroDivisionError:
+        raise StatsError("coefficient of variation is undefined for a zero mean") from None
+
+
 def zscores(values):
     """Standard scores using the population standard deviation."""
     data = _require(values)

@@ -8,6 +8,7 @@ from minilib.parsing import (
     parse_config,
     parse_kv,
     parse_value,
+    save_config,
     tokenize,
 )
 
@@ -106,6 +107,16 @@ def test_dump_config_round_trip():
     text = dump_config(config)
     assert text == "[app]\nname = x\non = true\n\n[server]\nport = 80\ntls = false\n"
     assert parse_config(text) == config
+
+
+def test_save_config(tmp_path, monkeypatch):
+    config = {"db": {"name": "main", "replicas": 2}}
+    path = tmp_path / "out.ini"
+    assert save_config(config, str(path)) == len("[db]\nname = main\nreplicas = 2\n")
+    assert path.read_text(encoding="utf-8") == "[db]\nname = main\nreplicas = 2\n"
+    monkeypatch.setenv("HOME", str(tmp_path))
+    save_config({"x": {"y": True}}, "~/home.ini")
+    assert load_config(str(tmp_path / "home.ini")) == {"x": {"y": True}}
 
 
 def test_tokenize():

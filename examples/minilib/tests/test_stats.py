@@ -4,6 +4,7 @@ import pytest
 
 from minilib.stats import (
     StatsError,
+    coefficient_of_variation,
     histogram,
     mean,
     median,
@@ -71,6 +72,13 @@ def test_percentile_range_checked():
         percentile([1, 2], -1)
     with pytest.raises(StatsError):
         percentile([], 50)
+
+
+def test_coefficient_of_variation():
+    assert coefficient_of_variation(DATA) == 0.4
+    assert coefficient_of_variation([3, 3]) == 0.0
+    with pytest.raises(StatsError):
+        coefficient_of_variation([-1, 1])
 
 
 def test_zscores():

@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from docker.errors import DockerException
+
 from forager.containers import Sandbox
 from forager.errors import ForagerError
 from forager.images.manifest import Manifest
@@ -117,8 +119,8 @@ def generate(manifests: list[Manifest], out: Path, s: Settings, jobs: int = 1) -
                     raise ForagerError(f"image {m.id} was rejected at validation: {m.reject_reason}")
                 run_image(m, out, s, summary, done, say=lambda msg: bar.update(t, status=msg))
                 bar.update(t, completed=1, status="done")
-            except ForagerError as exc:
-                summary.failed_images[m.id] = str(exc)
+            except (ForagerError, DockerException) as exc:
+                summary.failed_images[m.id] = f"{type(exc).__name__}: {exc}" if isinstance(exc, DockerException) else str(exc)
                 bar.update(t, completed=1, status="failed")
             bar.advance(overall)
 
