@@ -18,7 +18,7 @@ from forager.agent.model import Sampling
 from forager.engine import client
 from forager.errors import EngineUnavailable, ForagerError
 from forager.harvest.episode import HarvestSettings
-from forager.harvest.runner import harvest
+from forager.harvest.runner import harvest, pending_jobs
 from forager.harvest.trajectory import Trajectory
 from forager.images import base
 from forager.images.pipeline import build_one
@@ -74,16 +74,22 @@ def run_demo(s: DemoSettings) -> dict:
     console.print("step: oracle episodes")
     harvest(tasks, s.out / "oracle.jsonl", HarvestSettings(policy="oracle"), concurrency=s.concurrency)
     console.print(f"step: local model episodes ({MODEL_NAME} through llama.cpp's OpenAI server)")
+    local_out = s.out / "local.jsonl"
+    if pending_jobs(tasks[: s.model_tasks], local_out, 1)[0]:
+        _local_episodes(tasks[: s.model_tasks], local_out, s)
+    return report(s.out, len(tasks))
+
+
+def _local_episodes(tasks: list[Task], out: Path, s: DemoSettings) -> None:
     server, endpoint = start_local()
     try:
         local = HarvestSettings(policy="chat", endpoint=endpoint, model=MODEL_NAME,
                                 sampling=Sampling(temperature=0.2, max_tokens=384, seed=0),
                                 limits=AgentLimits(max_turns=s.model_turns, max_context_tokens=4096,
                                                    max_seconds=600))
-        harvest(tasks[: s.model_tasks], s.out / "local.jsonl", local, concurrency=1)
+        harvest(tasks, out, local, concurrency=1)
     finally:
         server.stop()
-    return report(s.out, len(tasks))
 
 
 def report(out: Path, n_tasks: int) -> dict:
