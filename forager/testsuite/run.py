@@ -85,7 +85,10 @@ def run_tests(box: Sandbox, spec: TestSpec, test_ids: list[str] | None = None,
     statuses, ok = {}, False
     if xml:
         try:
-            statuses, ok = junit.parse(xml, fw.id_of), True
+            statuses = junit.parse(xml, fw.id_of)
+            # An XML with no test case is a run that broke before any test (pytest writes one
+            # on usage errors, exit 4): not a result, unless the runner says all is well.
+            ok = bool(statuses) or code in (0, 1)
         except junit.JUnitError:
             pass
     if test_ids is not None:

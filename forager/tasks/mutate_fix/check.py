@@ -11,7 +11,7 @@ from forager.tasks.mutate_fix.candidates import Candidate
 from forager.testsuite.frameworks import FRAMEWORKS
 from forager.testsuite.run import run_tests
 
-Outcome = Literal["kept", "survived", "hung", "no-fail-to-pass"]
+Outcome = Literal["kept", "survived", "hung", "no-fail-to-pass", "suite-error"]
 
 
 @dataclass
@@ -48,12 +48,17 @@ def check(box: Sandbox, m: Manifest, cand: Candidate) -> Check:
             seconds = quick.duration
             if quick.timed_out:
                 return Check("hung", seconds=seconds)
+            if not quick.junit_ok:
+                return Check("suite-error", seconds=seconds)
             if all(quick.statuses.get(t) == "passed" for t in cand.covering):
                 return Check("survived", seconds=seconds)
             full = run_tests(box, spec, None, timeout=limit)
             seconds += full.duration
         if full.timed_out:
             return Check("hung", seconds=seconds)
+        if not full.junit_ok:
+            # The runner itself broke (no JUnit, or none with a test): never evidence of a bug.
+            return Check("suite-error", seconds=seconds)
         # A test that did not run did not pass: absent counts as failing.
         f2p = sorted(t for t in stable_pass if full.statuses.get(t) != "passed")
         p2p = sorted(t for t in stable_pass if full.statuses.get(t) == "passed")
