@@ -123,6 +123,9 @@ class Sandbox:
             self.container.remove(force=True)
         except NotFound:
             pass
+        except APIError as exc:
+            if exc.status_code != 409:  # 409: a removal (e.g. by `forager gc`) is already under way
+                raise
 
     def __enter__(self) -> "Sandbox":
         return self

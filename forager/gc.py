@@ -32,7 +32,9 @@ def collect(images: bool = True, everything: bool = False) -> tuple[int, int]:
     # A client killed mid-request can have a create still landing in the daemon: sweep until
     # a pass finds nothing more to remove (three passes at most).
     for attempt in range(3):
-        found = [c for c in client().containers.list(all=True, filters={"label": LABEL})
+        # Only containers Forager started carry the pid label; containers that merely inherit
+        # `forager=1` from an image (a user's, or a running `docker build` step) are not ours.
+        found = [c for c in client().containers.list(all=True, filters={"label": f"{LABEL}.pid"})
                  if everything or not owner_alive(c.labels)]
         if not found and attempt:
             break

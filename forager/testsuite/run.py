@@ -8,6 +8,7 @@ import uuid
 from pydantic import BaseModel
 
 from forager.containers import TIMEOUT_CODES, Sandbox
+from forager.errors import ForagerError
 from forager.images.recipe import TestSpec
 from forager.testsuite import junit
 from forager.testsuite.frameworks import FRAMEWORKS
@@ -59,7 +60,10 @@ def _write_ids(box: Sandbox, work: str, test_ids: list[str] | None, name: str = 
 def _unframe(raw: bytes) -> tuple[bytes, bytes | None, int]:
     """(output tail, JUnit XML or None, exit code) from the script's output."""
     body, _, trailer = raw.rstrip(b"\n").rpartition(b"\n")
-    tail_len, xml_len, code = (int(x) for x in trailer.split())
+    try:
+        tail_len, xml_len, code = (int(x) for x in trailer.split())
+    except ValueError:
+        raise ForagerError(f"the test run ended without its result (container gone?): {raw[-200:]!r}") from None
     xml = body[len(body) - xml_len:] if xml_len > 0 else None
     tail = body[: tail_len]
     return tail, xml, code

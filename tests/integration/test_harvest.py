@@ -26,7 +26,7 @@ pytestmark = pytest.mark.docker
 
 def forager_containers(pid: int | None = None) -> list:
     """Forager's containers left by processes that are gone (or by `pid`)."""
-    found = client().containers.list(all=True, filters={"label": LABEL})
+    found = client().containers.list(all=True, filters={"label": f"{LABEL}.pid"})
     if pid is not None:
         return [c for c in found if c.labels.get(f"{LABEL}.pid") == str(pid)]
     return [c for c in found if not owner_alive(c.labels)]
