@@ -120,26 +120,31 @@ def _check(box: Sandbox, m: Manifest, cand: Candidate) -> Verdict:
         if quick.junit_ok and quick.statuses and all(s == Status.passed for s in quick.statuses.values()):
             return Verdict("no-fail-to-pass", "the tests in the test patch already pass at the base commit")
 
-    before = [run_tests(box, spec, None, timeout=limit) for _ in range(RUNS_PER_STATE)]
-    if any(r.timed_out for r in before):
-        return Verdict("hung", "the suite timed out at the base commit")
-    if not all(r.junit_ok for r in before):
-        bad = next(r for r in before if not r.junit_ok)
-        return Verdict("suite-broken", f"the suite did not run at the base commit with the test patch "
-                       f"(exit {bad.exit_code}): {_tail(bad.output_tail)}", environment_suspect=True)
+    before, problem = _runs(box, spec, limit, "at the base commit with the test patch")
+    if problem:
+        problem.environment_suspect = problem.outcome == "suite-broken"
+        return problem
 
     res = apply_patch(box, cand.gold_patch, "gold")
     if res.exit_code != 0:
         return Verdict("gold-patch-does-not-apply", _tail(res.output))
-    after = [run_tests(box, spec, None, timeout=limit) for _ in range(RUNS_PER_STATE)]
-    if any(r.timed_out for r in after):
-        return Verdict("hung", "the suite timed out with the fix")
-    if not all(r.junit_ok for r in after):
-        bad = next(r for r in after if not r.junit_ok)
-        return Verdict("suite-broken", f"the suite did not run with the fix (exit {bad.exit_code}): "
-                       f"{_tail(bad.output_tail)}")
+    after, problem = _runs(box, spec, limit, "with the fix")
+    if problem:
+        return problem
 
     f2p, p2p = classify(before, after, flaky)
     if not f2p:
         return Verdict("no-fail-to-pass", "no test fails without the fix and passes with it", pass_to_pass=p2p)
     return Verdict("kept", "", f2p, p2p)
+
+
+def _runs(box: Sandbox, spec, limit: float, state: str) -> tuple[list[SuiteRun], Verdict | None]:
+    """The whole suite RUNS_PER_STATE times in one state, or the Verdict that ends the check."""
+    runs = [run_tests(box, spec, None, timeout=limit) for _ in range(RUNS_PER_STATE)]
+    if any(r.timed_out for r in runs):
+        return runs, Verdict("hung", f"the suite timed out {state}")
+    bad = next((r for r in runs if not r.junit_ok), None)
+    if bad is not None:
+        return runs, Verdict("suite-broken", f"the suite did not run {state} (exit {bad.exit_code}): "
+                                             f"{_tail(bad.output_tail)}")
+    return runs, None
