@@ -1,14 +1,16 @@
 """Validated mutants per minute: Forager's warm-container check vs a fresh container per mutant.
 
-    python benchmarks/bench_mutate.py [--n 12] [--image minilib] [--seed 0]
+    python benchmarks/bench_mutate.py [--n 20] [--image minilib] [--seed 0]
 
-Both ways judge the SAME first N candidates (forager.tasks.mutate_fix.candidates, seed 0):
-  forager  one warm Sandbox; check(): covering tests first (quick reject), the whole suite
-           only for mutants the quick run kills, then restore the tree
-  naive    per mutant: start a container, write the mutant, run the whole suite, remove it
-A mutant is kept when some baseline-passing test fails. The coverage map (one-time cost per
-image) is collected uncached and reported apart, and also amortized over the sample.
-Then a per-phase breakdown of Forager's way: where the seconds go.
+All three ways judge the SAME first N candidates (forager.tasks.mutate_fix.candidates, seed 0):
+  forager          one warm Sandbox with the pytest server: check() forks the collected
+                   suite with the mutant's code swapped in (or a fresh session for mutants
+                   that change import-time code), covering tests first, stop if they all pass
+  forager --fresh  the same warm Sandbox without the server: the mutant written, one new
+                   pytest process (covering tests first), the tree restored by docker exec
+  naive            per mutant: start a container, write the mutant, run the whole suite, remove
+A mutant is kept when some baseline-passing test fails. One-time costs per image (the server
+start with its baseline run, the coverage map, candidate generation) are reported apart.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import argparse
 import statistics
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 from common import current_manifest, stopwatch, table
@@ -28,49 +30,7 @@ from forager.tasks import coverage_map
 from forager.tasks.mutate_fix import check as check_mod
 from forager.tasks.mutate_fix.candidates import candidates
 from forager.testsuite.run import run_tests
-
-
-class Probe:
-    """Attributes every docker call of one Sandbox to the phase of check() it happens in."""
-
-    def __init__(self, box: Sandbox):
-        self.phase: str | None = None
-        self.wall: dict[str, float] = defaultdict(float)
-        self.entered: Counter = Counter()
-        self.calls: Counter = Counter()  # (phase, kind) -> n
-        self.secs: dict = defaultdict(float)  # (phase, kind) -> seconds
-        c = box.container
-        for name in ("exec_run", "get_archive", "put_archive"):
-            setattr(c, name, self._docker_call(name, getattr(c, name)))
-        real_write = box.write_file
-        box.write_file = self.in_phase("write mutant", real_write)
-
-    def _docker_call(self, name, fn):
-        def wrapper(*args, **kw):
-            kind = name
-            if name == "exec_run" and "--junitxml" in args[0][-1]:
-                kind = "test command"
-            t0 = time.perf_counter()
-            try:
-                return fn(*args, **kw)
-            finally:
-                key = (self.phase or "other", kind)
-                self.calls[key] += 1
-                self.secs[key] += time.perf_counter() - t0
-        return wrapper
-
-    def in_phase(self, name, fn):
-        def wrapper(*args, **kw):
-            if self.phase is not None:  # nested (the ids file written by a quick run)
-                return fn(*args, **kw)
-            self.phase = name if name != "run" else ("quick run" if args[2] is not None else "full run")
-            self.entered[self.phase] += 1
-            try:
-                with stopwatch(self.wall, self.phase):
-                    return fn(*args, **kw)
-            finally:
-                self.phase = None
-        return wrapper
+from forager.testsuite.warm_pytest import Unavailable, WarmPytest
 
 
 def naive(m: mf.Manifest, cand, phases: dict) -> bool:
@@ -88,9 +48,15 @@ def naive(m: mf.Manifest, cand, phases: dict) -> bool:
     return not full.timed_out and any(full.statuses.get(t) != "passed" for t in m.passing())
 
 
+def forager_way(box: Sandbox, m: mf.Manifest, sample, warm: WarmPytest | None) -> tuple[list, float]:
+    t0 = time.perf_counter()
+    results = [check_mod.check(box, m, c, warm) for c in sample]
+    return results, time.perf_counter() - t0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=12, help="candidates in the sample")
+    ap.add_argument("--n", type=int, default=20, help="candidates in the sample")
     ap.add_argument("--image", default="minilib", help="image id: images/<NAME>.json, rebuilt into the cache if stale")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
@@ -107,16 +73,16 @@ def main() -> None:
         cand_s = time.perf_counter() - t0
         if not sample:
             raise SystemExit(f"no candidates in {m.image_tag} (coverage map of {len(cmap.files)} files)")
-        # Reference costs in the same container: a bare docker exec, and Python + pytest start-up.
-        ref = {cmd: statistics.median(box.exec(cmd).duration for _ in range(5))
-               for cmd in ("true", "python -c 'import pytest'")}
-
-        probe = Probe(box)
-        check_mod.run_tests = probe.in_phase("run", run_tests)
-        check_mod.restore = probe.in_phase("restore", check_mod.restore)
         t0 = time.perf_counter()
-        ours = [check_mod.check(box, m, c) for c in sample]
-        forager_s = time.perf_counter() - t0
+        try:
+            warm = WarmPytest(box, m.recipe.test)
+            warm.agrees_with(set(m.passing()), check_mod.mutant_timeout(m))
+        except Unavailable as exc:
+            raise SystemExit(f"the pytest server cannot serve {m.id}: {exc}")
+        server_s = time.perf_counter() - t0
+        ours, forager_s = forager_way(box, m, sample, warm)
+        warm.close()
+        procs, procs_s = forager_way(box, m, sample, None)
 
     naive_phases: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -125,36 +91,37 @@ def main() -> None:
 
     n = len(sample)
     per_min = lambda s: f"{60 * n / s:.1f}"
-    kept_ours = [r.outcome == "kept" for r in ours]
+    kept = lambda rs: sum(r.outcome == "kept" for r in rs)
     table(f"{n} mutants of {m.id} ({m.image_tag}), seed {a.seed}", ["way", "seconds", "mutants/min", "kept"], [
-        ("forager: warm container, quick then full", f"{forager_s:.1f}", per_min(forager_s), sum(kept_ours)),
+        ("forager: warm pytest server (forks)", f"{forager_s:.1f}", per_min(forager_s), kept(ours)),
+        ("forager --fresh: warm container, new test processes", f"{procs_s:.1f}", per_min(procs_s), kept(procs)),
         ("naive: fresh container, whole suite", f"{naive_s:.1f}", per_min(naive_s), sum(theirs)),
-        ("speedup (naive / forager)", f"{naive_s / forager_s:.2f}x", "", ""),
+        ("speedup, forager (naive / forager)", f"{naive_s / forager_s:.2f}x", "", ""),
+        ("speedup, forager --fresh", f"{naive_s / procs_s:.2f}x", "", ""),
+        ("pytest server start + baseline check, one-time per image", f"{server_s:.1f}", "", ""),
         ("coverage map, one-time per image", f"{cov_s:.1f}", "", ""),
         ("candidate generation, one-time per image", f"{cand_s:.1f}", "", ""),
-        (f"speedup with coverage map amortized over {n}", f"{naive_s / (forager_s + cov_s):.2f}x", "", ""),
+        (f"speedup with the server start amortized over {n}", f"{naive_s / (forager_s + server_s):.2f}x", "", ""),
     ])
-    print("forager outcomes:", dict(Counter(r.outcome for r in ours)))
-    disagree = [(c, r.outcome, k) for c, r, k in zip(sample, ours, theirs) if (r.outcome == "kept") != k]
-    print(f"disagreements on kept: {len(disagree)}")
-    for c, outcome, k in disagree:
-        mu = c.mutant
-        print(f"  {c.key} {mu.operator} {mu.file}:{mu.function}: forager {outcome}, naive {'kept' if k else 'not kept'}")
+    for name, rs in (("forager", ours), ("forager --fresh", procs)):
+        print(f"{name} outcomes:", dict(Counter(r.outcome for r in rs)))
+        disagree = [(c, r.outcome, k) for c, r, k in zip(sample, rs, theirs) if (r.outcome == "kept") != k]
+        print(f"  disagreements with naive on kept: {len(disagree)}")
+        for c, outcome, k in disagree:
+            mu = c.mutant
+            print(f"    {c.key} {mu.operator} {mu.file}:{mu.function}: {outcome}, naive {'kept' if k else 'not kept'}")
+    same_sets = sum((r.fail_to_pass, r.pass_to_pass) == (q.fail_to_pass, q.pass_to_pass) for r, q in zip(ours, procs))
+    print(f"forager and forager --fresh give the same FAIL_TO_PASS and PASS_TO_PASS: {same_sets}/{n}")
 
-    # Where Forager's seconds go.
     rows = []
-    for ph in ("write mutant", "quick run", "full run", "restore"):
-        test_s = probe.secs[(ph, "test command")]
-        other = [k for k in probe.calls if k[0] == ph and k[1] != "test command"]
-        other_n, other_s = sum(probe.calls[k] for k in other), sum(probe.secs[k] for k in other)
-        rows.append((ph, probe.entered[ph], f"{probe.wall[ph]:.2f}", f"{probe.wall[ph] / n:.2f}", f"{test_s:.2f}",
-                     other_n, f"{other_s:.2f}", f"{probe.wall[ph] - test_s - other_s:.2f}"))
-    rest = forager_s - sum(probe.wall.values())
-    rows.append(("rest of check() on the host", "", f"{rest:.2f}", f"{rest / n:.2f}", "", "", "", ""))
-    table("forager's way by phase (seconds, summed over the sample)",
-          ["phase", "times", "wall", "per mutant", "test command exec", "other docker calls", "their s", "host"], rows)
-    print("reference, median of 5 in the warm container: "
-          + ", ".join(f"`{cmd}` {1000 * sec:.0f} ms" for cmd, sec in ref.items()))
+    for runner in ("fork", "session", "process"):
+        secs = [r.seconds for r in ours if r.runner == runner]
+        if secs:
+            rows.append((runner, len(secs), f"{sum(secs):.2f}", f"{statistics.mean(secs):.3f}"))
+    host = forager_s - sum(r.seconds for r in ours)
+    rows.append(("host side (requests, judging)", "", f"{host:.2f}", f"{host / n:.3f}"))
+    table("forager's checks by way of running (seconds in the container's test run)",
+          ["runner", "checks", "seconds", "mean"], rows)
     table("naive way by phase (seconds, summed over the sample)", ["phase", "wall", "per mutant"],
           [(k, f"{v:.2f}", f"{v / n:.2f}") for k, v in naive_phases.items()])
 

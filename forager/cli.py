@@ -89,6 +89,8 @@ def tasks(variant: str = typer.Option(..., help="mutate-fix or issue-fix"),
           max_candidates: int = typer.Option(50, "--max-candidates", min=1,
                                              help="issue-fix: candidate fixes looked at per image at most"),
           seed: int = typer.Option(0), jobs: int = typer.Option(1, "--jobs", "-j", min=1),
+          fresh: bool = typer.Option(False, "--fresh", help="mutate-fix: every check in fresh test "
+                                     "processes, without the forking pytest server"),
           images_dir: Path = typer.Option(IMAGES_DIR, "--images-dir")) -> None:
     """Generate validated tasks from built images (resumable: a rerun skips what is done)."""
     from forager.engine import client
@@ -100,7 +102,7 @@ def tasks(variant: str = typer.Option(..., help="mutate-fix or issue-fix"),
         from forager.tasks.mutate_fix.report import print_summary
         ops = [o.strip() for o in operators.split(",")] if operators else None
         _check_operators(ops)
-        summary = generate(manifests, output, Settings(per_image, per_operator, seed, ops, max_checks), jobs)
+        summary = generate(manifests, output, Settings(per_image, per_operator, seed, ops, max_checks, warm=not fresh), jobs)
         print_summary(summary, output)
         if summary.failed_images:
             raise typer.Exit(1)

@@ -16,6 +16,7 @@ class Attempt(BaseModel):
     outcome: str
     seconds: float
     instance_id: str | None = None
+    runner: str = "process"  # how it was judged: "fork", "session" or "process" (mutate_fix.check)
 
 
 def ledger_path(tasks_file: Path) -> Path:

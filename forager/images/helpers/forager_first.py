@@ -1,7 +1,7 @@
 """pytest plugin (in-container helper): run some tests first, stop early if they all pass.
 
 `-p forager_first --forager-first FILE` moves the node ids listed in FILE to the front. When
-the last of them is done and none failed, the session stops: a mutant those tests do not
+the last of them is done and all passed (a skip is not a pass), the session stops: a mutant those tests do not
 catch is rejected without running the rest of the suite. Otherwise the whole suite runs.
 """
 
@@ -26,7 +26,7 @@ def pytest_collection_modifyitems(session, config, items):
 def pytest_runtest_logreport(report):
     if report.nodeid not in _state["first"]:
         return
-    if report.failed:
+    if not report.passed:
         _state["failed"] = True
     if report.when == "teardown":
         _state["left"] -= 1

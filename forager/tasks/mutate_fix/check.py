@@ -9,9 +9,13 @@ from forager.containers import Sandbox
 from forager.images.manifest import Manifest
 from forager.tasks.mutate_fix.candidates import Candidate
 from forager.testsuite.frameworks import FRAMEWORKS
-from forager.testsuite.run import run_tests
+from forager.testsuite.run import SuiteRun, run_tests
+from forager.testsuite.warm_pytest import WarmPytest
 
 Outcome = Literal["kept", "survived", "hung", "no-fail-to-pass", "suite-error"]
+# How a mutant was judged: in the warm pytest server (a fork of the collected session, or a
+# fresh session forked there), or in new test processes started by docker exec.
+Runner = Literal["fork", "session", "process"]
 
 
 @dataclass
@@ -20,6 +24,7 @@ class Check:
     fail_to_pass: list[str] = field(default_factory=list)
     pass_to_pass: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    runner: Runner = "process"
 
 
 def mutant_timeout(m: Manifest) -> float:
@@ -32,38 +37,51 @@ def restore(box: Sandbox) -> None:
     box.exec("git checkout -q -- . && git clean -fdq", timeout=120)
 
 
-def check(box: Sandbox, m: Manifest, cand: Candidate) -> Check:
+def check(box: Sandbox, m: Manifest, cand: Candidate, warm: WarmPytest | None = None) -> Check:
+    """Judge one mutant: in a fork of the warm pytest server when it can, else in fresh runs."""
+    if warm is not None:
+        res = warm.run(cand.mutant.file, cand.mutant.mutated, list(cand.covering), mutant_timeout(m))
+        if not isinstance(res, str):
+            run, mode = res
+            return judge(run, cand, m, run.duration, runner=mode)
+    return check_fresh(box, m, cand)
+
+
+def check_fresh(box: Sandbox, m: Manifest, cand: Candidate) -> Check:
+    """The mutant written into the tree, the tests in new processes, the tree restored."""
     mu, spec, limit = cand.mutant, m.recipe.test, mutant_timeout(m)
-    stable_pass = set(m.passing())
     box.write_file(f"/testbed/{mu.file}", mu.mutated.encode(), make_parent=False)
     try:
         if FRAMEWORKS[spec.framework].supports_first:
-            # One run: covering tests first, the rest only when one of them failed.
+            # One run: covering tests first, the rest only when one of them did not pass.
             full = run_tests(box, spec, None, timeout=limit, first=list(cand.covering))
-            seconds = full.duration
-            if not full.timed_out and all(full.statuses.get(t) == "passed" for t in cand.covering):
-                return Check("survived", seconds=seconds)
-        else:
-            quick = run_tests(box, spec, list(cand.covering), timeout=limit)
-            seconds = quick.duration
-            if quick.timed_out:
-                return Check("hung", seconds=seconds)
-            if not quick.junit_ok:
-                return Check("suite-error", seconds=seconds)
-            if all(quick.statuses.get(t) == "passed" for t in cand.covering):
-                return Check("survived", seconds=seconds)
-            full = run_tests(box, spec, None, timeout=limit)
-            seconds += full.duration
-        if full.timed_out:
-            return Check("hung", seconds=seconds)
-        if not full.junit_ok:
-            # The runner itself broke (no JUnit, or none with a test): never evidence of a bug.
-            return Check("suite-error", seconds=seconds)
-        # A test that did not run did not pass: absent counts as failing.
-        f2p = sorted(t for t in stable_pass if full.statuses.get(t) != "passed")
-        p2p = sorted(t for t in stable_pass if full.statuses.get(t) == "passed")
-        if not f2p:
-            return Check("no-fail-to-pass", seconds=seconds)
-        return Check("kept", f2p, p2p, seconds)
+            return judge(full, cand, m, full.duration)
+        quick = run_tests(box, spec, list(cand.covering), timeout=limit)
+        if quick.timed_out or not quick.junit_ok or _all_passed(quick, cand):
+            return judge(quick, cand, m, quick.duration)
+        full = run_tests(box, spec, None, timeout=limit)
+        return judge(full, cand, m, quick.duration + full.duration)
     finally:
         restore(box)
+
+
+def _all_passed(run: SuiteRun, cand: Candidate) -> bool:
+    return all(run.statuses.get(t) == "passed" for t in cand.covering)
+
+
+def judge(run: SuiteRun, cand: Candidate, m: Manifest, seconds: float, runner: Runner = "process") -> Check:
+    """The outcome of a run that put the covering tests first and went on only if one did not pass."""
+    if run.timed_out:
+        return Check("hung", seconds=seconds, runner=runner)
+    if not run.junit_ok:
+        # The runner itself broke (no JUnit, or none with a test): never evidence of a bug.
+        return Check("suite-error", seconds=seconds, runner=runner)
+    if _all_passed(run, cand):
+        return Check("survived", seconds=seconds, runner=runner)
+    stable_pass = m.passing()
+    # A test that did not run did not pass: absent counts as failing.
+    f2p = sorted(t for t in stable_pass if run.statuses.get(t) != "passed")
+    p2p = sorted(t for t in stable_pass if run.statuses.get(t) == "passed")
+    if not f2p:
+        return Check("no-fail-to-pass", seconds=seconds, runner=runner)
+    return Check("kept", f2p, p2p, seconds, runner)

@@ -19,9 +19,10 @@ from forager.tasks import coverage_map, ledger
 from forager.tasks.mutate import OPERATORS
 from forager.tasks.mutate.patch import unified_diff
 from forager.tasks.mutate_fix.candidates import Candidate, candidates
-from forager.tasks.mutate_fix.check import Check, check
+from forager.tasks.mutate_fix.check import Check, check, mutant_timeout
 from forager.tasks.problem import mutate_fix_statement
 from forager.tasks.task import Task, TaskMeta
+from forager.testsuite.warm_pytest import Unavailable, WarmPytest
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Settings:
     seed: int = 0
     operators: list[str] | None = None
     max_checks: int | None = None  # per image, a bound on validation work
+    warm: bool = True  # a forking pytest server per image where the suite allows it
 
 
 @dataclass
@@ -39,6 +41,8 @@ class Summary:
     validated: Counter = field(default_factory=Counter)  # per operator: checked in a container
     kept: Counter = field(default_factory=Counter)
     outcomes: Counter = field(default_factory=Counter)
+    runners: Counter = field(default_factory=Counter)  # checks per way of running (check.Runner)
+    fresh_only: dict[str, str] = field(default_factory=dict)  # image -> why no pytest server
     failed_images: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -61,6 +65,33 @@ def _caps_reached(kept: Counter, op: str, s: Settings) -> tuple[bool, bool]:
     return sum(kept.values()) >= s.per_image, s.per_operator is not None and kept[op] >= s.per_operator
 
 
+def start_warm(box: Sandbox, m: Manifest, summary: Summary, say) -> WarmPytest | None:
+    """The image's pytest server, checked against the baseline; None (and why) if unusable."""
+    say("starting pytest server")
+    try:
+        warm = WarmPytest(box, m.recipe.test)
+    except Unavailable as exc:
+        summary.fresh_only[m.id] = str(exc)
+        return None
+    try:
+        warm.agrees_with(set(m.passing()), mutant_timeout(m))
+    except Unavailable as exc:
+        warm.close()
+        summary.fresh_only[m.id] = str(exc)
+        return None
+    return warm
+
+
+def check_with_fallback(box: Sandbox, m: Manifest, cand: Candidate, warm: WarmPytest | None,
+                        summary: Summary) -> tuple[Check, WarmPytest | None]:
+    """check(); a server that stops mid-run is dropped and the mutant is judged fresh."""
+    try:
+        return check(box, m, cand, warm), warm
+    except Unavailable as exc:
+        summary.fresh_only[m.id] = str(exc)
+        return check(box, m, cand, None), None
+
+
 def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict, say) -> None:
     mine = {k: a for k, a in done.items() if k[0] == m.id and a.operator in OPERATORS}
     kept: Counter = Counter(a.operator for a in mine.values() if a.outcome == "kept")
@@ -71,6 +102,7 @@ def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict,
         ordered, generated = candidates(box, m, cmap, s.seed, s.operators)
         with summary.lock:
             summary.generated.update(generated)
+        warm = start_warm(box, m, summary, say) if s.warm and ordered else None
         for cand in ordered:
             op = cand.mutant.operator
             image_full, op_full = _caps_reached(kept, op, s)
@@ -79,7 +111,7 @@ def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict,
             if op_full or (m.id, cand.key) in mine:
                 continue
             say(f"{sum(kept.values())}/{s.per_image} kept, checking {op}")
-            result = check(box, m, cand)
+            result, warm = check_with_fallback(box, m, cand, warm, summary)
             checks += 1
             task_id = None
             if result.outcome == "kept":
@@ -88,10 +120,11 @@ def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict,
                 task_id, kept[op] = task.instance_id, kept[op] + 1
             ledger.record(out, ledger.Attempt(manifest_id=m.id, key=cand.key, operator=op,
                                               outcome=result.outcome, seconds=round(result.seconds, 3),
-                                              instance_id=task_id))
+                                              instance_id=task_id, runner=result.runner))
             with summary.lock:
                 summary.validated[op] += 1
                 summary.outcomes[result.outcome] += 1
+                summary.runners[result.runner] += 1
                 summary.kept[op] += result.outcome == "kept"
 
 

@@ -10,6 +10,10 @@ from forager.progress import console
 from forager.tasks.mutate_fix.pipeline import Summary
 
 
+RUNNERS = {"fork": "in forks of the collected suite", "session": "in fresh pytest sessions forked in the server",
+           "process": "in new test processes"}
+
+
 def print_summary(s: Summary, out: Path) -> None:
     table = Table(title="mutate-fix")
     for col in ("operator", "generated", "validated", "kept"):
@@ -22,6 +26,10 @@ def print_summary(s: Summary, out: Path) -> None:
     console.print(table)
     outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(s.outcomes.items())) or "nothing checked"
     console.print(f"outcomes: {outcomes}")
+    if s.runners:
+        console.print("checks: " + ", ".join(f"{v} {RUNNERS[k]}" for k, v in sorted(s.runners.items())))
+    for image, why in s.fresh_only.items():
+        console.print(f"{image}: new test processes only: {why}", markup=False)
     for image, why in s.failed_images.items():
         console.print(f"[red]{image}: failed[/red]: {why}", markup=True)
     console.print(f"tasks: {out}")

@@ -1,0 +1,484 @@
+"""In-container helper: pytest that collects once and runs each mutant in a fork of itself.
+
+Started once per warm container with the repository's own python, in /testbed:
+    python pytest_server.py [pytest options and paths]
+It imports pytest, configures it and collects the suite, then answers JSON lines on stdin:
+  {"op": "ping"}
+  {"op": "run", "file": "pkg/mod.py", "source": "...", "first": [ids], "timeout": 30}
+A run writes `source` over `file`, runs the tests in a fork (the `first` ones first, stopping
+early when they all pass) and restores the tree. `source` null runs the unchanged tree.
+
+A fork of the collected session starts from modules imported before the mutant existed, so
+the child replaces the code of every changed function in place (`__code__` of each live
+function object). That equals a fresh process only when the mutant changes nothing that
+already ran: module and class bodies must do the same apart from line numbers, and no changed
+function may have run during import or collection (a trace hook records what did). Other
+mutants run in a fresh pytest session, forked from a process that imported pytest and nothing
+of the repository (the "zygote"). A module the server never imported needs neither: the fork
+imports the mutant from disk. Answers say which way ran: mode "swap", "import" or "session".
+"""
+
+import gc
+import json
+import linecache
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+import types
+
+ROOT = "/testbed"
+LOG = "/tmp/.forager-pytest-server.log"
+CO_OPTIMIZED = 0x1  # set on function code; module and class bodies run at import instead
+_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
+
+
+# --- what ran before the fork, and what a mutant changes -------------------------------------
+
+class Ran:
+    """The code objects under ROOT that started running while the trace hook was on."""
+
+    def __init__(self):
+        self.codes = set()
+
+    def __call__(self, frame, event, arg):
+        code = frame.f_code
+        if code.co_filename.startswith(ROOT):
+            self.codes.add(code)
+        return None  # no line tracing: only new frames are seen
+
+    def start(self):
+        sys.settrace(self)
+        threading.settrace(self)
+
+    def stop(self):
+        sys.settrace(None)
+        threading.settrace(None)
+
+
+def key(code):
+    return code.co_qualname, code.co_firstlineno, code.co_code
+
+
+def nested(code):
+    return [k for k in code.co_consts if isinstance(k, types.CodeType)]
+
+
+def walk(code):
+    """Every code object in the tree with its position (indexes among code constants)."""
+    out, stack = [], [((), code)]
+    while stack:
+        path, c = stack.pop()
+        out.append((path, c))
+        stack.extend((path + (i,), k) for i, k in enumerate(nested(c)))
+    return sorted(out, key=lambda pc: pc[0])
+
+
+def import_level(module):
+    """(bodies, functions): module and class bodies, which run at import, and the functions
+    (comprehensions and lambdas too) they define directly, each with its position."""
+    bodies, functions, stack = [], [], [((), module)]
+    while stack:
+        path, c = stack.pop()
+        bodies.append((path, c))
+        for i, k in enumerate(nested(c)):
+            (functions if k.co_flags & CO_OPTIMIZED else stack).append((path + (i,), k))
+    return sorted(bodies, key=lambda pc: pc[0]), sorted(functions, key=lambda pc: pc[0])
+
+
+def _const(c):
+    return ("<code>",) if isinstance(c, types.CodeType) else (type(c).__name__, repr(c))
+
+
+def semantics(code):
+    """What a code object does, without its line numbers or nested code."""
+    return (code.co_code, code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars,
+            code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount, code.co_flags,
+            code.co_exceptiontable, code.co_qualname, tuple(_const(c) for c in code.co_consts))
+
+
+def same_behaviour(a, b):
+    """Equal but for line numbers, nested code included."""
+    ta, tb = walk(a), walk(b)
+    return [p for p, _ in ta] == [p for p, _ in tb] and all(
+        semantics(x) == semantics(y) for (_, x), (_, y) in zip(ta, tb))
+
+
+# --- statuses ---------------------------------------------------------------------------------
+
+class Recorder:
+    """pytest plugin: statuses as JUnit would give them; `first` tests run first, and the
+    session stops when they all pass."""
+
+    def __init__(self, first=()):
+        self.statuses, self.first, self.left, self.session, self.stopped = {}, set(first), 0, None, False
+
+    def put_first(self, items):
+        head = [i for i in items if i.nodeid in self.first]
+        items[:] = head + [i for i in items if i.nodeid not in self.first]
+        self.first, self.left = {i.nodeid for i in head}, len(head)
+
+    def pytest_collection_modifyitems(self, session, items):
+        self.session = session
+        if self.first:  # a fresh session; the collected one is reordered in its fork
+            self.put_first(items)
+
+    def note(self, nodeid, status):
+        old = self.statuses.get(nodeid)
+        if old is None or _RANK[status] > _RANK[old]:
+            self.statuses[nodeid] = status
+
+    def pytest_runtest_logreport(self, report):
+        if report.failed:
+            self.note(report.nodeid, "failed" if report.when == "call" else "error")
+        else:
+            self.note(report.nodeid, "skipped" if report.skipped else "passed")
+        if report.nodeid in self.first and report.when == "teardown":
+            self.left -= 1
+            if self.left == 0 and all(self.statuses.get(t) == "passed" for t in self.first):
+                self.session.shouldstop = "forager: every covering test passed"
+                self.stopped = True
+
+    def answer(self, exit_code):
+        return {"statuses": self.statuses, "exit": int(exit_code), "complete": not self.stopped}
+
+
+# --- running something in a fork, with a deadline ---------------------------------------------
+
+def in_fork(body, timeout):
+    """Run body() -> dict in a child process (its own process group); its answer, or how it ended."""
+    rfd, wfd = os.pipe()
+    # Children write to the server's log: pytest's capture puts fds 1 and 2 back to copies it
+    # saved at start-up, so the log is emptied here rather than reopened in the child.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.truncate(LOG, 0)
+    t0 = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        os.close(rfd)
+        _child(wfd, body)
+    os.close(wfd)
+    data, timed_out = _read_all(rfd, pid, t0 + timeout)
+    os.close(rfd)
+    _, status = os.waitpid(pid, 0)
+    answer = {"timed_out": timed_out, "seconds": time.monotonic() - t0, "tail": tail(LOG)}
+    try:
+        answer.update(json.loads(data))
+        answer["crashed"] = False
+    except ValueError:
+        answer.update(statuses={}, complete=False, crashed=not timed_out,
+                      exit=os.waitstatus_to_exitcode(status))
+    return answer
+
+
+def _read_all(rfd, pid, deadline):
+    chunks = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            _kill_group(pid)
+            return b"", True
+        ready, _, _ = select.select([rfd], [], [], left)
+        if ready:
+            chunk = os.read(rfd, 1 << 16)
+            if not chunk:
+                _kill_group(pid)  # whatever the tests left running
+                return b"".join(chunks), False
+            chunks.append(chunk)
+
+
+def _kill_group(pid):
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _child(wfd, body):
+    code, report = 1, 2
+    try:
+        os.setsid()
+        report = os.dup(2)  # fds 1 and 2 are pytest's to capture while tests run
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        data = json.dumps(body()).encode()
+        while data:
+            data = data[os.write(wfd, data):]
+        code = 0
+    except BaseException:  # noqa: BLE001 - the parent reports a child without an answer
+        import traceback
+        os.write(report, traceback.format_exc().encode())
+    finally:
+        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            try:
+                stream.flush()  # os._exit skips it, and the log's tail helps explain a run
+            except (OSError, ValueError, AttributeError):
+                pass
+        os._exit(code)
+
+
+# --- the two kinds of run ---------------------------------------------------------------------
+
+class ZygoteGone(Exception):
+    pass
+
+
+class Zygote:
+    """A process with pytest imported and nothing else; each request forks a fresh session."""
+
+    def __init__(self, args):
+        req_r, self._req_w = os.pipe()
+        self._rep_r, rep_w = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            sys.settrace(None)
+            threading.settrace(None)
+            os.close(self._req_w)
+            os.close(self._rep_r)
+            self._serve(list(args), os.fdopen(req_r, "r"), os.fdopen(rep_w, "w"))
+            os._exit(0)
+        os.close(req_r)
+        os.close(rep_w)
+        self._replies = os.fdopen(self._rep_r, "r")
+
+    @staticmethod
+    def _serve(args, requests, replies):
+        import pytest
+
+        for line in requests:
+            req = json.loads(line)
+
+            def session():
+                recorder = Recorder(req["first"])
+                return recorder.answer(pytest.main(list(args), plugins=[recorder]))
+
+            replies.write(json.dumps(in_fork(session, req["timeout"])) + "\n")
+            replies.flush()
+
+    def run(self, first, timeout):
+        os.write(self._req_w, (json.dumps({"first": first, "timeout": timeout}) + "\n").encode())
+        ready, _, _ = select.select([self._replies], [], [], timeout + 30)
+        line = self._replies.readline() if ready else ""
+        if not line:
+            os.kill(self.pid, signal.SIGKILL)
+            raise ZygoteGone("the fresh-session process did not answer")
+        return json.loads(line)
+
+
+class Collected:
+    """The suite configured and collected once; runs fork it and swap in the mutant's code."""
+
+    def __init__(self, args, ran):
+        from _pytest.config import _prepareconfig
+        from _pytest.main import Session
+
+        self.recorder = Recorder()
+        self.config = _prepareconfig(list(args), plugins=[self.recorder])
+        self.config._do_configure()
+        self.session = Session.from_config(self.config)
+        self.config.hook.pytest_sessionstart(session=self.session)
+        self.config.hook.pytest_collection(session=self.session)
+        ran.stop()
+        self.ran_keys = {key(c) for c in ran.codes}
+        self.recorder.session = self.session
+        self._functions = None
+        self._compiled = {}
+        # The server imports nothing of the repository after this: one look at sys.modules.
+        self.module_files = {os.path.realpath(f) for f in map(module_file, list(sys.modules.values())) if f}
+
+    def functions(self):
+        """Live function objects by the key of their code (one heap scan, then cached)."""
+        if self._functions is None:
+            self._functions = {}
+            for obj in gc.get_objects():
+                if isinstance(obj, types.FunctionType) and obj.__code__.co_filename.startswith(ROOT):
+                    self._functions.setdefault(key(obj.__code__), []).append(obj)
+                elif isinstance(obj, (types.GeneratorType, types.CoroutineType)):
+                    frame = getattr(obj, "gi_frame", None) or getattr(obj, "cr_frame", None)
+                    if frame is not None and frame.f_code.co_filename.startswith(ROOT):
+                        self.ran_keys.add(key(frame.f_code))  # suspended old code: cannot swap
+        return self._functions
+
+    def compiled(self, path, src):
+        """import_level() of a file as it is in the tree (the same for every mutant of it)."""
+        if path not in self._compiled or self._compiled[path][0] != src:
+            self._compiled[path] = (src, import_level(compile(src, path, "exec", dont_inherit=True)))
+        return self._compiled[path][1]
+
+    def plan(self, path, old_src, new_src):
+        """("swap", [(function, new code)]), ("import", []) or ("session", why not a swap)."""
+        if os.path.realpath(path) not in self.module_files:
+            return "import", []
+        try:
+            old_bodies, old_funcs = self.compiled(path, old_src)
+            new_bodies, new_funcs = import_level(compile(new_src, path, "exec", dont_inherit=True))
+        except (SyntaxError, ValueError) as exc:
+            return "session", f"does not compile here: {exc}"
+        if ([p for p, _ in old_bodies] != [p for p, _ in new_bodies]
+                or [p for p, _ in old_funcs] != [p for p, _ in new_funcs]):
+            return "session", "the mutant adds or removes a class or a module-level function"
+        for (_, a), (_, b) in zip(old_bodies, new_bodies):
+            if semantics(a) != semantics(b):
+                return "session", f"the mutant changes code that runs at import ({a.co_qualname})"
+        live, swaps = self.functions(), []
+        for (_, a), (_, b) in zip(old_funcs, new_funcs):
+            if a == b:
+                continue
+            # A function that ran before the fork may have left results behind (closures,
+            # caches, generators): those came from the old code.
+            if key(a) in self.ran_keys and not same_behaviour(a, b):
+                return "session", f"{a.co_qualname} ran during import or collection"
+            if len(a.co_freevars) != len(b.co_freevars):
+                return "session", f"{a.co_qualname} changes its closure"
+            swaps.extend((f, b) for f in live.get(key(a), ()))
+        return "swap", swaps
+
+    def run(self, swaps, first, timeout):
+        def body():
+            for fn, new in swaps:
+                fn.__code__ = new
+            linecache.clearcache()
+            import importlib
+            importlib.invalidate_caches()
+            self.recorder.first = set(first)
+            self.recorder.put_first(self.session.items)
+            return self.recorder.answer(run_loop(self.config, self.session))
+
+        return in_fork(body, timeout)
+
+
+def run_loop(config, session):
+    """pytest's run phase and session finish, handled as its own wrap_session does."""
+    import _pytest._code
+    from _pytest.main import ExitCode
+    from _pytest.outcomes import exit as pytest_exit
+
+    status = ExitCode.OK
+    try:
+        config.hook.pytest_runtestloop(session=session)
+        if session.testsfailed:
+            status = ExitCode.TESTS_FAILED
+    except session.Failed:
+        status = ExitCode.TESTS_FAILED
+    except (KeyboardInterrupt, pytest_exit.Exception):  # our early stop is an Interrupted
+        excinfo = _pytest._code.ExceptionInfo.from_current()
+        status = ExitCode.INTERRUPTED
+        if isinstance(excinfo.value, pytest_exit.Exception) and excinfo.value.returncode is not None:
+            status = excinfo.value.returncode
+        config.hook.pytest_keyboard_interrupt(excinfo=excinfo)
+    except BaseException:  # noqa: BLE001 - as pytest does: an internal error, reported
+        status = ExitCode.INTERNAL_ERROR
+        config.notify_exception(_pytest._code.ExceptionInfo.from_current(), config.option)
+    session.exitstatus = status
+    os.chdir(session.startpath)
+    config.hook.pytest_sessionfinish(session=session, exitstatus=status)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter._tw.flush()
+    return status
+
+
+# --- the server -------------------------------------------------------------------------------
+
+class Server:
+    def __init__(self, args):
+        ran = Ran()
+        ran.start()
+        import pytest  # noqa: F401 - under the trace hook, like everything before the fork
+
+        # Tracebacks as one line each: failing tests are the rule here, and pytest's long
+        # report (source lookup per frame) costs more than many a test; outcomes are the same.
+        args = [*args, "--tb=line"]
+        # The zygote must hold nothing of the repository (true unless pytest itself needs it).
+        self.zygote = None if any(imported_from_root(m) for m in list(sys.modules.values())) else Zygote(args)
+        self.collected = Collected(args, ran)
+
+    def run(self, req):
+        path = os.path.join(ROOT, req["file"]) if req.get("file") else None
+        first, timeout = req.get("first") or [], float(req.get("timeout", 300))
+        old_src, mode, plan = None, "import", []
+        if path and req.get("source") is not None:
+            with open(path, "rb") as fh:
+                old_src = fh.read()
+            new_src = req["source"].encode()
+            mode, plan = self.collected.plan(path, old_src, new_src)
+            if mode == "session" and self.zygote is None:
+                return {"mode": "unsupported", "reason": plan}
+            with open(path, "wb") as fh:
+                fh.write(new_src)
+        try:
+            if mode == "session":
+                answer = dict(self.zygote.run(first, timeout), reason=plan)
+            else:
+                answer = self.collected.run(plan, first, timeout)
+        except ZygoteGone as exc:
+            self.zygote, answer = None, {"mode": "unsupported", "reason": str(exc)}
+        finally:
+            if old_src is not None:
+                with open(path, "wb") as fh:
+                    fh.write(old_src)
+            clean_tree()
+        answer.setdefault("mode", mode)
+        return answer
+
+
+def module_file(mod):
+    f = getattr(mod, "__file__", None)
+    return f if isinstance(f, str) else None
+
+
+def imported_from_root(mod):
+    f = module_file(mod)
+    return bool(f) and os.path.realpath(f).startswith(ROOT + "/")
+
+
+def clean_tree():
+    """Back to the committed tree: the tests may have left or changed files."""
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
+                           capture_output=True, text=True).stdout
+    if dirty.strip():
+        subprocess.run("git checkout -q -- . && git clean -fdq", shell=True, cwd=ROOT)
+
+
+def tail(path, n=4000):
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, os.path.getsize(path) - n))
+            return fh.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def main():
+    # Answers go to a private copy of stdout; whatever pytest or the tests print goes to a log.
+    proto = os.fdopen(os.dup(1), "w")
+    requests = os.fdopen(os.dup(0), "r")  # pytest swaps sys.stdin for a reader that refuses
+    log = os.open(LOG, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.chdir(ROOT)
+    try:
+        server = Server(sys.argv[1:])
+        failed = server.collected.session.testsfailed
+        hello = {"ok": not failed, "collected": len(server.collected.session.items),
+                 "zygote": server.zygote is not None,
+                 "error": f"{failed} collection errors" if failed else None}
+    except BaseException as exc:  # noqa: BLE001 - reported to the caller, who falls back
+        server, hello = None, {"ok": False, "error": f"{type(exc).__name__}: {exc}", "tail": tail(LOG)}
+    proto.write(json.dumps(hello) + "\n")
+    proto.flush()
+    if server is None:
+        return
+    for line in requests:
+        req = json.loads(line)
+        answer = {"ok": True} if req.get("op") == "ping" else server.run(req)
+        proto.write(json.dumps(answer) + "\n")
+        proto.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""WarmPytest: the host end of the in-container pytest server (collect once, fork per run).
+
+Each answer says how the run happened (see the helper's docstring): in a fork of the
+collected session with the mutant's code swapped in, or in a fresh pytest session forked from
+a process that imported only pytest. Only for pytest suites whose recipe command is plain `python -m pytest ...` or `pytest ...`;
+anything else keeps the fresh-process runs of forager.testsuite.run. Before any mutant, the
+unchanged suite runs once in a fork and must pass every test the image's baseline passes
+stably; if it does not, the server is not used for that image.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Literal
+
+from forager.channel import Channel, ChannelClosed
+from forager.containers import HELPERS, Sandbox
+from forager.images.recipe import TestSpec
+from forager.testsuite.junit import Status
+from forager.testsuite.run import SuiteRun
+
+# "fork": a fork of the collected session; "session": a fresh pytest session in a fork.
+Mode = Literal["fork", "session"]
+
+# Collection of a big suite under the trace hook can take a while; it happens once.
+START_TIMEOUT = 600
+
+
+class Unavailable(Exception):
+    """Why the server cannot serve this image (the caller falls back to fresh runs)."""
+
+
+def pytest_argv(spec: TestSpec) -> list[str] | None:
+    """pytest's own arguments when the recipe command is a bare pytest invocation, else None."""
+    if spec.framework != "pytest":
+        return None
+    words = shlex.split(spec.command)
+    if words[:3] in (["python", "-m", "pytest"], ["python3", "-m", "pytest"]):
+        opts = words[3:]
+    elif words[:1] == ["pytest"]:
+        opts = words[1:]
+    else:
+        return None  # environment assignments, wrappers (tox, make...): not ours to imitate
+    return [*opts, "-p", "no:cacheprovider", *spec.paths]
+
+
+class WarmPytest:
+    def __init__(self, box: Sandbox, spec: TestSpec, timeout: float = START_TIMEOUT):
+        argv = pytest_argv(spec)
+        if spec.framework != "pytest":
+            raise Unavailable(f"a {spec.framework} suite: the pytest server serves pytest suites only")
+        if argv is None:
+            raise Unavailable(f"the test command is not a plain pytest call: {spec.command!r}")
+        self.collected = 0
+        try:
+            self._channel = Channel(box, ["bash", "-c", f'PYTHONPATH={HELPERS}${{PYTHONPATH:+:$PYTHONPATH}} '
+                                          f'exec python {HELPERS}/pytest_server.py "$@"', "pytest_server", *argv],
+                                    workdir="/testbed")
+            hello = self._channel.receive(timeout)
+        except ChannelClosed as exc:
+            raise Unavailable(f"the pytest server did not start: {exc}") from None
+        if not hello.get("ok"):
+            self.close()
+            raise Unavailable(f"the pytest server could not collect the suite: {hello.get('error')}")
+        self.collected = hello["collected"]
+
+    def run(self, file: str | None, source: str | None, first: list[str],
+            timeout: float) -> tuple[SuiteRun, Mode] | str:
+        """The run and how it ran, or (a str) why this change needs new test processes."""
+        req = {"op": "run", "file": file, "source": source, "first": first, "timeout": timeout}
+        try:
+            ans = self._channel.request(req, timeout + 60)
+        except ChannelClosed as exc:
+            raise Unavailable(f"the pytest server stopped: {exc}") from None
+        if ans["mode"] == "unsupported":
+            return ans["reason"]
+        statuses = {t: Status(s) for t, s in ans.get("statuses", {}).items()}
+        # A child that died before answering is a broken run, like a run without JUnit XML.
+        ok = not ans.get("crashed") and not ans["timed_out"] and bool(statuses)
+        run = SuiteRun(statuses=statuses, exit_code=ans.get("exit", -1), duration=ans["seconds"],
+                       timed_out=ans["timed_out"], junit_ok=ok, output_tail=ans.get("tail", ""))
+        return run, ("session" if ans["mode"] == "session" else "fork")
+
+    def agrees_with(self, stable_pass: set[str], timeout: float) -> None:
+        """Raises Unavailable unless the unchanged suite passes every stable test in a fork."""
+        res = self.run(None, None, [], timeout)
+        if isinstance(res, str) or not res[0].junit_ok:
+            raise Unavailable("the unchanged suite did not run in the pytest server")
+        missing = sorted(stable_pass - res[0].passed())
+        if missing:
+            raise Unavailable(f"{len(missing)} baseline-passing tests do not pass in the pytest server "
+                              f"(first: {missing[0]})")
+
+    def close(self) -> None:
+        self._channel.close()
