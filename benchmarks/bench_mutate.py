@@ -8,6 +8,8 @@ All three ways judge the SAME first N candidates (forager.tasks.mutate_fix.candi
                    that change import-time code), covering tests first, stop if they all pass
   forager --fresh  the same warm Sandbox without the server: the mutant written, one new
                    pytest process (covering tests first), the tree restored by docker exec
+  --workers K      as the first way, with K warm containers checking in parallel (results
+                   taken in candidate order; the same outcomes)
   naive            per mutant: start a container, write the mutant, run the whole suite, remove
 A mutant is kept when some baseline-passing test fails. One-time costs per image (the server
 start with its baseline run, the coverage map, candidate generation) are reported apart.
@@ -20,6 +22,7 @@ import statistics
 import tempfile
 import time
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 
 from common import current_manifest, stopwatch, table
@@ -30,6 +33,7 @@ from forager.tasks import coverage_map
 from forager.tasks.mutate_fix import check as check_mod
 from forager.tasks.mutate_fix.candidates import candidates
 from forager.testsuite.run import run_tests
+from forager.tasks.mutate_fix.workers import Workers
 from forager.testsuite.warm_pytest import Unavailable, WarmPytest
 
 
@@ -56,9 +60,10 @@ def forager_way(box: Sandbox, m: mf.Manifest, sample, warm: WarmPytest | None) -
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=20, help="candidates in the sample")
+    ap.add_argument("--n", type=int, default=40, help="candidates in the sample")
     ap.add_argument("--image", default="minilib", help="image id: images/<NAME>.json, rebuilt into the cache if stale")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=2, help="warm containers for the parallel row")
     a = ap.parse_args()
     m = current_manifest(a.image)
 
@@ -83,6 +88,13 @@ def main() -> None:
         ours, forager_s = forager_way(box, m, sample, warm)
         warm.close()
         procs, procs_s = forager_way(box, m, sample, None)
+        with ExitStack() as stack:
+            t0 = time.perf_counter()
+            workers = Workers(m, box, a.workers, stack, serve=True, on_fallback=print)
+            workers_start_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            parallel = [r for _, r in workers.checks(sample, lambda c: True)]
+            parallel_s = time.perf_counter() - t0
 
     naive_phases: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -96,22 +108,29 @@ def main() -> None:
         ("forager: warm pytest server (forks)", f"{forager_s:.1f}", per_min(forager_s), kept(ours)),
         ("forager --fresh: warm container, new test processes", f"{procs_s:.1f}", per_min(procs_s), kept(procs)),
         ("naive: fresh container, whole suite", f"{naive_s:.1f}", per_min(naive_s), sum(theirs)),
+        (f"forager --workers {a.workers}: as the first, in parallel", f"{parallel_s:.1f}", per_min(parallel_s),
+         kept(parallel)),
         ("speedup, forager (naive / forager)", f"{naive_s / forager_s:.2f}x", "", ""),
         ("speedup, forager --fresh", f"{naive_s / procs_s:.2f}x", "", ""),
+        (f"speedup, forager --workers {a.workers}", f"{naive_s / parallel_s:.2f}x", "", ""),
         ("pytest server start + baseline check, one-time per image", f"{server_s:.1f}", "", ""),
+        (f"  the same for {a.workers} workers (started in parallel)", f"{workers_start_s:.1f}", "", ""),
         ("coverage map, one-time per image", f"{cov_s:.1f}", "", ""),
         ("candidate generation, one-time per image", f"{cand_s:.1f}", "", ""),
-        (f"speedup with the server start amortized over {n}", f"{naive_s / (forager_s + server_s):.2f}x", "", ""),
+        (f"speedup with the server start counted, {n} mutants", f"{naive_s / (forager_s + server_s):.2f}x", "", ""),
+        (f"  the same, --workers {a.workers}", f"{naive_s / (parallel_s + workers_start_s):.2f}x", "", ""),
     ])
-    for name, rs in (("forager", ours), ("forager --fresh", procs)):
+    for name, rs in (("forager", ours), ("forager --fresh", procs), (f"forager --workers {a.workers}", parallel)):
         print(f"{name} outcomes:", dict(Counter(r.outcome for r in rs)))
         disagree = [(c, r.outcome, k) for c, r, k in zip(sample, rs, theirs) if (r.outcome == "kept") != k]
         print(f"  disagreements with naive on kept: {len(disagree)}")
         for c, outcome, k in disagree:
             mu = c.mutant
             print(f"    {c.key} {mu.operator} {mu.file}:{mu.function}: {outcome}, naive {'kept' if k else 'not kept'}")
-    same_sets = sum((r.fail_to_pass, r.pass_to_pass) == (q.fail_to_pass, q.pass_to_pass) for r, q in zip(ours, procs))
-    print(f"forager and forager --fresh give the same FAIL_TO_PASS and PASS_TO_PASS: {same_sets}/{n}")
+    sets = lambda rs: [(r.outcome, r.fail_to_pass, r.pass_to_pass) for r in rs]
+    print(f"same outcome, FAIL_TO_PASS and PASS_TO_PASS as forager --fresh: forager "
+          f"{sum(x == y for x, y in zip(sets(ours), sets(procs)))}/{n}, --workers {a.workers} "
+          f"{sum(x == y for x, y in zip(sets(parallel), sets(procs)))}/{n}")
 
     rows = []
     for runner in ("fork", "session", "process"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -89,6 +90,8 @@ def tasks(variant: str = typer.Option(..., help="mutate-fix or issue-fix"),
           max_candidates: int = typer.Option(50, "--max-candidates", min=1,
                                              help="issue-fix: candidate fixes looked at per image at most"),
           seed: int = typer.Option(0), jobs: int = typer.Option(1, "--jobs", "-j", min=1),
+          workers: Optional[int] = typer.Option(None, "--workers", min=1, help="mutate-fix: warm containers "
+                                                "per image checking in parallel (default: cores / jobs, at most 4)"),
           fresh: bool = typer.Option(False, "--fresh", help="mutate-fix: every check in fresh test "
                                      "processes, without the forking pytest server"),
           images_dir: Path = typer.Option(IMAGES_DIR, "--images-dir")) -> None:
@@ -102,7 +105,8 @@ def tasks(variant: str = typer.Option(..., help="mutate-fix or issue-fix"),
         from forager.tasks.mutate_fix.report import print_summary
         ops = [o.strip() for o in operators.split(",")] if operators else None
         _check_operators(ops)
-        summary = generate(manifests, output, Settings(per_image, per_operator, seed, ops, max_checks, warm=not fresh), jobs)
+        summary = generate(manifests, output, Settings(per_image, per_operator, seed, ops, max_checks, warm=not fresh,
+                                                              workers=workers or default_workers(jobs)), jobs)
         print_summary(summary, output)
         if summary.failed_images:
             raise typer.Exit(1)
@@ -114,6 +118,11 @@ def tasks(variant: str = typer.Option(..., help="mutate-fix or issue-fix"),
             raise typer.Exit(1)
     else:
         raise ForagerError(f"--variant must be mutate-fix or issue-fix, not '{variant}'")
+
+
+def default_workers(jobs: int) -> int:
+    """Warm containers per image: the machine's cores shared among the images run at once."""
+    return max(1, min(4, (os.cpu_count() or 1) // jobs))
 
 
 def _split(values: List[str]) -> List[str]:

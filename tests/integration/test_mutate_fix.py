@@ -6,6 +6,7 @@ import pytest
 
 from forager.containers import Sandbox
 from forager.jsonio import read_lines
+from forager.tasks import ledger
 from forager.tasks.mutate import OPERATORS
 from forager.tasks.mutate_fix.pipeline import Settings, generate
 from forager.tasks.task import Task
@@ -39,11 +40,12 @@ def test_fail_to_pass_fails_with_the_bug_and_passes_without_it(example_tasks):
 def test_same_seed_gives_the_same_tasks(example_manifest, tmp_path):
     ops = ["binop_replace", "return_remove", "constant_change"]
     runs = []
-    for name in ("a", "b"):
+    for name, workers in (("a", 1), ("b", 2)):  # parallel workers only run ahead: same tasks
         out = tmp_path / f"{name}.jsonl"
-        generate([example_manifest], out, Settings(per_image=3, seed=7, operators=ops))
-        runs.append([(t.instance_id, t.bug_patch, t.FAIL_TO_PASS) for t in read_lines(out, Task)])
-    assert len(runs[0]) == 3 and runs[0] == runs[1]
+        generate([example_manifest], out, Settings(per_image=3, seed=7, operators=ops, workers=workers))
+        runs.append([(t.instance_id, t.bug_patch, t.FAIL_TO_PASS, t.PASS_TO_PASS) for t in read_lines(out, Task)])
+        runs.append([(a.key, a.outcome) for a in ledger.load(out).values()])
+    assert len(runs[0]) == 3 and runs[0] == runs[2] and runs[1] == runs[3]
 
 
 def test_rerun_skips_what_is_done(example_manifest, example_tasks, tasks_dir):

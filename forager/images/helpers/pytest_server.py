@@ -107,6 +107,35 @@ def same_behaviour(a, b):
         semantics(x) == semantics(y) for (_, x), (_, y) in zip(ta, tb))
 
 
+def plan_swap(old, new_src, path, ran_keys, live):
+    """("swap", [(function, new code)]) or ("session", why not): how to run a mutant of a
+    module already imported. `old` is import_level() of the module as imported, `ran_keys`
+    the keys of code that ran before the fork, `live` the function objects by key."""
+    try:
+        new_bodies, new_funcs = import_level(compile(new_src, path, "exec", dont_inherit=True))
+    except (SyntaxError, ValueError) as exc:
+        return "session", f"does not compile here: {exc}"
+    old_bodies, old_funcs = old
+    if ([p for p, _ in old_bodies] != [p for p, _ in new_bodies]
+            or [p for p, _ in old_funcs] != [p for p, _ in new_funcs]):
+        return "session", "the mutant adds or removes a class or a module-level function"
+    for (_, a), (_, b) in zip(old_bodies, new_bodies):
+        if semantics(a) != semantics(b):
+            return "session", f"the mutant changes code that runs at import ({a.co_qualname})"
+    swaps = []
+    for (_, a), (_, b) in zip(old_funcs, new_funcs):
+        if a == b:
+            continue
+        # A function that ran before the fork may have left results behind (closures,
+        # caches, generators): those came from the old code.
+        if key(a) in ran_keys and not same_behaviour(a, b):
+            return "session", f"{a.co_qualname} ran during import or collection"
+        if len(a.co_freevars) != len(b.co_freevars):
+            return "session", f"{a.co_qualname} changes its closure"
+        swaps.extend((f, b) for f in live.get(key(a), ()))
+    return "swap", swaps
+
+
 # --- statuses ---------------------------------------------------------------------------------
 
 class Recorder:
@@ -314,28 +343,10 @@ class Collected:
         if os.path.realpath(path) not in self.module_files:
             return "import", []
         try:
-            old_bodies, old_funcs = self.compiled(path, old_src)
-            new_bodies, new_funcs = import_level(compile(new_src, path, "exec", dont_inherit=True))
+            old = self.compiled(path, old_src)
         except (SyntaxError, ValueError) as exc:
             return "session", f"does not compile here: {exc}"
-        if ([p for p, _ in old_bodies] != [p for p, _ in new_bodies]
-                or [p for p, _ in old_funcs] != [p for p, _ in new_funcs]):
-            return "session", "the mutant adds or removes a class or a module-level function"
-        for (_, a), (_, b) in zip(old_bodies, new_bodies):
-            if semantics(a) != semantics(b):
-                return "session", f"the mutant changes code that runs at import ({a.co_qualname})"
-        live, swaps = self.functions(), []
-        for (_, a), (_, b) in zip(old_funcs, new_funcs):
-            if a == b:
-                continue
-            # A function that ran before the fork may have left results behind (closures,
-            # caches, generators): those came from the old code.
-            if key(a) in self.ran_keys and not same_behaviour(a, b):
-                return "session", f"{a.co_qualname} ran during import or collection"
-            if len(a.co_freevars) != len(b.co_freevars):
-                return "session", f"{a.co_qualname} changes its closure"
-            swaps.extend((f, b) for f in live.get(key(a), ()))
-        return "swap", swaps
+        return plan_swap(old, new_src, path, self.ran_keys, self.functions())
 
     def run(self, swaps, first, timeout):
         def body():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,10 +20,10 @@ from forager.tasks import coverage_map, ledger
 from forager.tasks.mutate import OPERATORS
 from forager.tasks.mutate.patch import unified_diff
 from forager.tasks.mutate_fix.candidates import Candidate, candidates
-from forager.tasks.mutate_fix.check import Check, check, mutant_timeout
+from forager.tasks.mutate_fix.check import Check
+from forager.tasks.mutate_fix.workers import Workers
 from forager.tasks.problem import mutate_fix_statement
 from forager.tasks.task import Task, TaskMeta
-from forager.testsuite.warm_pytest import Unavailable, WarmPytest
 
 
 @dataclass
@@ -32,7 +33,8 @@ class Settings:
     seed: int = 0
     operators: list[str] | None = None
     max_checks: int | None = None  # per image, a bound on validation work
-    warm: bool = True  # a forking pytest server per image where the suite allows it
+    warm: bool = True  # a forking pytest server per container where the suite allows it
+    workers: int = 1  # warm containers per image checking mutants in parallel (same results)
 
 
 @dataclass
@@ -65,53 +67,34 @@ def _caps_reached(kept: Counter, op: str, s: Settings) -> tuple[bool, bool]:
     return sum(kept.values()) >= s.per_image, s.per_operator is not None and kept[op] >= s.per_operator
 
 
-def start_warm(box: Sandbox, m: Manifest, summary: Summary, say) -> WarmPytest | None:
-    """The image's pytest server, checked against the baseline; None (and why) if unusable."""
-    say("starting pytest server")
-    try:
-        warm = WarmPytest(box, m.recipe.test)
-    except Unavailable as exc:
-        summary.fresh_only[m.id] = str(exc)
-        return None
-    try:
-        warm.agrees_with(set(m.passing()), mutant_timeout(m))
-    except Unavailable as exc:
-        warm.close()
-        summary.fresh_only[m.id] = str(exc)
-        return None
-    return warm
-
-
-def check_with_fallback(box: Sandbox, m: Manifest, cand: Candidate, warm: WarmPytest | None,
-                        summary: Summary) -> tuple[Check, WarmPytest | None]:
-    """check(); a server that stops mid-run is dropped and the mutant is judged fresh."""
-    try:
-        return check(box, m, cand, warm), warm
-    except Unavailable as exc:
-        summary.fresh_only[m.id] = str(exc)
-        return check(box, m, cand, None), None
-
-
 def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict, say) -> None:
     mine = {k: a for k, a in done.items() if k[0] == m.id and a.operator in OPERATORS}
     kept: Counter = Counter(a.operator for a in mine.values() if a.outcome == "kept")
     checks = len(mine)
-    with Sandbox.start(m.image_tag, kind="mutate", labels={"forager.image": m.id}) as box:
+
+    def stop() -> bool:
+        return _caps_reached(kept, "", s)[0] or (s.max_checks is not None and checks >= s.max_checks)
+
+    def wanted(cand: Candidate) -> bool:
+        return not stop() and not _caps_reached(kept, cand.mutant.operator, s)[1]
+
+    def fallback(why: str) -> None:
+        summary.fresh_only[m.id] = why
+
+    with ExitStack() as stack:
+        box = stack.enter_context(Sandbox.start(m.image_tag, kind="mutate", labels={"forager.image": m.id}))
         say("coverage map")
         cmap = coverage_map.collect(box, m)
         ordered, generated = candidates(box, m, cmap, s.seed, s.operators)
         with summary.lock:
             summary.generated.update(generated)
-        warm = start_warm(box, m, summary, say) if s.warm and ordered else None
-        for cand in ordered:
+        todo = [c for c in ordered if (m.id, c.key) not in mine]
+        if not todo or stop():
+            return
+        say("starting workers")
+        workers = Workers(m, box, max(1, min(s.workers, len(todo))), stack, s.warm, fallback)
+        for cand, result in workers.checks(todo, wanted):
             op = cand.mutant.operator
-            image_full, op_full = _caps_reached(kept, op, s)
-            if image_full or (s.max_checks is not None and checks >= s.max_checks):
-                break
-            if op_full or (m.id, cand.key) in mine:
-                continue
-            say(f"{sum(kept.values())}/{s.per_image} kept, checking {op}")
-            result, warm = check_with_fallback(box, m, cand, warm, summary)
             checks += 1
             task_id = None
             if result.outcome == "kept":
@@ -126,6 +109,9 @@ def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict,
                 summary.outcomes[result.outcome] += 1
                 summary.runners[result.runner] += 1
                 summary.kept[op] += result.outcome == "kept"
+            say(f"{sum(kept.values())}/{s.per_image} kept, {checks} checked")
+            if stop():
+                break
 
 
 def _already_done(out: Path) -> dict:

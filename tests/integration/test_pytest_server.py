@@ -1,0 +1,85 @@
+"""The forking pytest server in a real container: same tasks as fresh processes, and hostile mutants."""
+
+from __future__ import annotations
+
+import pytest
+
+from forager.containers import Sandbox
+from forager.jsonio import read_lines
+from forager.tasks import ledger
+from forager.tasks.mutate_fix.pipeline import Settings, generate
+from forager.tasks.mutate_fix.workers import Workers
+from forager.tasks.task import Task
+from forager.testsuite.warm_pytest import Unavailable, WarmPytest
+from tests.conftest import ALL_OPERATORS_TASKS
+
+pytestmark = pytest.mark.docker
+
+STATS = "minilib/stats.py"
+MEAN = "    return sum(data) / len(data)\n"
+
+
+def test_server_and_new_processes_give_the_same_tasks(example_manifest, example_tasks, tasks_dir, tmp_path):
+    # example_tasks ran with the server; the same settings again with new test processes only.
+    runners = {a.runner for a in ledger.load(tasks_dir / ALL_OPERATORS_TASKS).values()}
+    assert {"fork", "session"} <= runners, runners  # swaps, and import-time mutants in fresh sessions
+    out = tmp_path / "fresh.jsonl"
+    summary = generate([example_manifest], out, Settings(per_image=100, per_operator=1, seed=0, warm=False))
+    assert set(summary.runners) == {"process"}
+    fresh = {t.instance_id: (t.FAIL_TO_PASS, t.PASS_TO_PASS) for t in read_lines(out, Task)}
+    served = {t.instance_id: (t.FAIL_TO_PASS, t.PASS_TO_PASS) for t in example_tasks}
+    assert served == fresh
+
+
+@pytest.fixture()
+def served(example_manifest):
+    with Sandbox.start(example_manifest.image_tag, kind="test") as box:
+        warm = WarmPytest(box, example_manifest.recipe.test)
+        source = box.read_file(f"/testbed/{STATS}").decode()
+        yield box, warm, source
+        warm.close()
+
+
+def test_a_hung_mutant_times_out_and_the_server_goes_on(served):
+    box, warm, source = served
+    run, mode = warm.run(STATS, source.replace(MEAN, "    while True:\n        pass\n"),
+                         ["tests/test_stats.py::test_mean"], timeout=3)
+    assert run.timed_out and mode == "fork"
+    again, _ = warm.run(STATS, source.replace(MEAN, "    return 0\n"), ["tests/test_stats.py::test_mean"], 30)
+    assert again.statuses["tests/test_stats.py::test_mean"] == "failed"
+    # The hung fork was killed: only the server and its zygote remain.
+    count = ("for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $f 2>/dev/null; echo; done"
+             " | grep -c '^python /opt/forager/helpers/pytest_server.py'")
+    assert box.exec(count).output.strip() == "2"
+
+
+def test_the_tree_is_restored_after_a_mutant_that_writes_files(served):
+    box, warm, source = served
+    vandal = ("    open('/testbed/junk.txt', 'w').write('x')\n"
+              "    open('/testbed/README.md', 'a').write('vandal')\n" + MEAN)
+    run, _ = warm.run(STATS, source.replace(MEAN, vandal), ["tests/test_stats.py::test_mean"], 30)
+    assert run.statuses["tests/test_stats.py::test_mean"] == "passed"
+    assert box.exec("git status --porcelain --untracked-files=all").output == ""
+    assert box.read_file(f"/testbed/{STATS}").decode() == source
+
+
+def test_a_mutant_that_kills_the_server_is_judged_in_new_processes(example_manifest, served):
+    box, warm, source = served
+    killer = "    import os\n    os.kill(os.getppid(), 9)\n" + MEAN
+    with pytest.raises(Unavailable):
+        warm.run(STATS, source.replace(MEAN, killer), ["tests/test_stats.py::test_mean"], 30)
+    # Through the workers: the server is dropped, the mutant judged the old way, tree clean.
+    from contextlib import ExitStack
+    from forager.tasks.mutate.mutant import Mutant
+    from forager.tasks.mutate_fix.candidates import Candidate
+    mu = Mutant(file=STATS, function="mean", operator="body_partial_remove", original=source,
+                mutated=source.replace(MEAN, "    return 0\n"), start_line=18, end_line=20, description="test")
+    reasons = []
+    with ExitStack() as stack:
+        workers = Workers(example_manifest, box, 1, stack, serve=False, on_fallback=reasons.append)
+        worker = workers.workers[0]
+        worker.warm = warm
+        result = workers.check(worker, Candidate(mu, ("tests/test_stats.py::test_mean",)))
+    assert worker.warm is None and reasons and "stopped" in reasons[0]
+    assert result.runner == "process" and result.outcome == "kept"
+    assert box.exec("git status --porcelain --untracked-files=all").output == ""

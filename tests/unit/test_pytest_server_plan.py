@@ -1,0 +1,153 @@
+"""The pytest server's rule for running a mutant in a fork of already-imported code.
+
+The helper runs inside containers; its decision function is pure, so here a module is
+imported for real (exec of its compiled code), mutated, planned and, when the plan is a swap,
+the swap is applied and the functions are called to see the mutant's behaviour.
+"""
+
+import importlib.util
+import types
+
+import pytest
+
+from forager.paths import PACKAGE_DIR
+
+spec = importlib.util.spec_from_file_location("pytest_server", PACKAGE_DIR / "images" / "helpers" / "pytest_server.py")
+server = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(server)
+
+PATH = "/testbed/pkg/mod.py"
+
+MODULE = '''\
+import math
+
+LIMIT = 10
+
+
+def add(a, b):
+    return a + b
+
+
+def scale(xs, k=2):
+    return [x * k for x in xs]
+
+
+class Box:
+    def __init__(self, v):
+        super().__init__()
+        self.v = v
+
+    def area(self):
+        return math.floor(self.v * self.v)
+
+
+def make_adder(n):
+    def inner(x):
+        return x + n
+    return inner
+
+
+ADD3 = make_adder(3)
+'''
+
+
+def load(src=MODULE):
+    """Import the source as the server would find it: live functions by code key."""
+    ns: dict = {"__name__": "mod"}
+    exec(compile(src, PATH, "exec", dont_inherit=True), ns)
+    live: dict = {}
+    for obj in list(ns.values()) + [v for c in ns.values() if isinstance(c, type) for v in vars(c).values()]:
+        if isinstance(obj, types.FunctionType):
+            live.setdefault(server.key(obj.__code__), []).append(obj)
+    live.setdefault(server.key(ns["ADD3"].__code__), []).append(ns["ADD3"])
+    return ns, live
+
+
+def plan(new_src, ran=()):
+    ns, live = load()
+    old = server.import_level(compile(MODULE, PATH, "exec", dont_inherit=True))
+    ran_keys = {server.key(f.__code__) for f in ran_functions(ns, ran)}
+    return ns, server.plan_swap(old, new_src, PATH, ran_keys, live)
+
+
+def ran_functions(ns, names):
+    return [ns[n] for n in names]
+
+
+def swap(new_src, ran=()):
+    ns, (mode, swaps) = plan(new_src, ran)
+    assert mode == "swap", swaps
+    for fn, code in swaps:
+        fn.__code__ = code
+    return ns
+
+
+def test_a_changed_body_is_swapped_into_the_live_function():
+    ns = swap(MODULE.replace("return a + b", "return a - b"))
+    assert ns["add"](5, 3) == 2
+    assert ns["scale"]([1, 2]) == [2, 4]  # untouched
+
+
+def test_a_shorter_function_moves_lines_below_and_still_swaps():
+    ns = swap(MODULE.replace("    def area(self):\n        return math.floor(self.v * self.v)\n",
+                             "    def area(self):\n        pass\n").replace(
+        "def add(a, b):\n    return a + b\n", "def add(a, b):\n    '''doc'''\n    return a * b\n"))
+    assert ns["add"](2, 5) == 10
+    assert ns["Box"](3).area() is None
+    assert ns["Box"](2).v == 2
+
+
+def test_a_removed_comprehension_inside_a_function_is_still_a_swap():
+    ns = swap(MODULE.replace("return [x * k for x in xs]", "return xs"))
+    assert ns["scale"]([1, 2]) == [1, 2]
+
+
+def test_a_removed_module_import_needs_a_fresh_session():
+    _, (mode, why) = plan(MODULE.replace("import math\n", ""))
+    assert mode == "session" and "runs at import (<module>)" in why
+
+
+def test_a_changed_default_needs_a_fresh_session():
+    _, (mode, why) = plan(MODULE.replace("k=2", "k=3"))
+    assert mode == "session" and "<module>" in why
+
+
+def test_dropping_super_changes_the_class_body():
+    # Without super() the class body no longer makes a __class__ cell.
+    _, (mode, why) = plan(MODULE.replace("        super().__init__()\n", "        pass\n"))
+    assert mode == "session" and "Box" in why
+
+
+def test_a_function_that_ran_at_import_needs_a_fresh_session():
+    # make_adder ran at import and built ADD3 from its old code.
+    _, (mode, why) = plan(MODULE.replace("return x + n", "return x - n"), ran=["make_adder"])
+    assert mode == "session" and "make_adder ran during import" in why
+
+
+def test_a_function_that_ran_but_only_moved_is_still_a_swap():
+    ns = swap(MODULE.replace("def add(a, b):\n    return a + b\n", "def add(a, b):\n\n    return a + b\n"),
+              ran=["make_adder"])
+    assert ns["ADD3"](1) == 4
+
+
+def test_a_new_function_needs_a_fresh_session():
+    _, (mode, why) = plan(MODULE + "\ndef extra():\n    pass\n")
+    assert mode == "session" and "adds or removes" in why
+
+
+def test_a_mutant_that_does_not_compile_is_not_swapped():
+    _, (mode, why) = plan(MODULE.replace("return a + b", "return a +"))
+    assert mode == "session" and "does not compile" in why
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ("def f():\n    return 1\n", "\n\ndef f():\n    return 1\n", True),
+    ("def f():\n    return 1\n", "def f():\n    return 2\n", False),
+    ("def f():\n    return [i for i in range(3)]\n", "def f():\n    return [i for i in range(4)]\n", False),
+    ("def f():\n    return 0\n", "def f():\n    return 0.0\n", False),
+    ("def f():\n    return 0\n", "def f():\n    return False\n", False),
+])
+def test_same_behaviour_ignores_lines_only(a, b, same):
+    fa = server.import_level(compile(a, PATH, "exec"))[1][0][1]
+    fb = server.import_level(compile(b, PATH, "exec"))[1][0][1]
+    assert server.same_behaviour(fa, fb) is same
