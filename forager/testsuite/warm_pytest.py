@@ -52,6 +52,8 @@ class WarmPytest:
         if argv is None:
             raise Unavailable(f"the test command is not a plain pytest call: {spec.command!r}")
         self.collected = 0
+        if box.exec(f"test -f {HELPERS}/pytest_server.py", workdir="/").exit_code != 0:
+            raise Unavailable("the image predates Forager's pytest server: rebuild it with 'forager build-images'")
         try:
             self._channel = Channel(box, ["bash", "-c", f'PYTHONPATH={HELPERS}${{PYTHONPATH:+:$PYTHONPATH}} '
                                           f'exec python {HELPERS}/pytest_server.py "$@"', "pytest_server", *argv],

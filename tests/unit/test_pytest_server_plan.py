@@ -151,3 +151,48 @@ def test_same_behaviour_ignores_lines_only(a, b, same):
     fa = server.import_level(compile(a, PATH, "exec"))[1][0][1]
     fb = server.import_level(compile(b, PATH, "exec"))[1][0][1]
     assert server.same_behaviour(fa, fb) is same
+
+
+@pytest.mark.parametrize("command, argv", [
+    ("python -m pytest", ["-p", "no:cacheprovider", "tests"]),
+    ("python3 -m pytest -x -o addopts=", ["-x", "-o", "addopts=", "-p", "no:cacheprovider", "tests"]),
+    ("pytest --doctest-modules", ["--doctest-modules", "-p", "no:cacheprovider", "tests"]),
+    ("FOO=1 python -m pytest", None),
+    ("tox -e py311", None),
+])
+def test_only_plain_pytest_commands_are_served(command, argv):
+    from forager.images.recipe import TestSpec
+    from forager.testsuite.warm_pytest import pytest_argv
+    assert pytest_argv(TestSpec(framework="pytest", command=command, paths=["tests"])) == argv
+
+
+class Report:
+    def __init__(self, nodeid, when, outcome):
+        self.nodeid, self.when = nodeid, when
+        self.failed, self.skipped, self.passed = outcome == "failed", outcome == "skipped", outcome == "passed"
+
+
+def test_recorder_gives_junit_statuses_and_stops_when_the_first_tests_pass():
+    class Session:
+        shouldstop = False
+
+    rec = server.Recorder(first=["t::a", "t::b"])
+    items = [types.SimpleNamespace(nodeid=n) for n in ("t::z", "t::b", "t::a")]
+    rec.pytest_collection_modifyitems(Session(), items)
+    assert [i.nodeid for i in items] == ["t::b", "t::a", "t::z"]
+    for nodeid, outcomes in (("t::b", ["passed", "passed", "passed"]), ("t::a", ["passed", "passed", "failed"])):
+        for when, outcome in zip(("setup", "call", "teardown"), outcomes):
+            rec.pytest_runtest_logreport(Report(nodeid, when, outcome))
+    assert rec.statuses == {"t::b": "passed", "t::a": "error"}  # a teardown failure is an error
+    assert not rec.session.shouldstop and rec.answer(1)["complete"]
+
+    rec = server.Recorder(first=["t::a"])
+    rec.pytest_collection_modifyitems(Session(), [types.SimpleNamespace(nodeid="t::a")])
+    for when in ("setup", "call", "teardown"):
+        rec.pytest_runtest_logreport(Report("t::a", when, "skipped" if when == "setup" else "passed"))
+    assert rec.statuses == {"t::a": "skipped"} and not rec.session.shouldstop  # a skip is not a pass
+    rec = server.Recorder(first=["t::a"])
+    rec.pytest_collection_modifyitems(Session(), [types.SimpleNamespace(nodeid="t::a")])
+    for when in ("setup", "call", "teardown"):
+        rec.pytest_runtest_logreport(Report("t::a", when, "passed"))
+    assert rec.session.shouldstop and rec.answer(2)["complete"] is False
