@@ -160,6 +160,11 @@ class Recorder:
         if old is None or _RANK[status] > _RANK[old]:
             self.statuses[nodeid] = status
 
+    def pytest_collectreport(self, report):
+        # A module that fails to import is an error entry, as in pytest's JUnit XML.
+        if report.failed:
+            self.note(report.nodeid, "error")
+
     def pytest_runtest_logreport(self, report):
         if report.failed:
             self.note(report.nodeid, "failed" if report.when == "call" else "error")
