@@ -34,6 +34,9 @@ ROOT = "/testbed"
 LOG = "/tmp/.forager-pytest-server.log"
 CO_OPTIMIZED = 0x1  # set on function code; module and class bodies run at import instead
 _RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
+# The server's own ends of its request and answer streams: no child may hold them, so that the
+# caller sees the stream close as soon as the server itself is gone.
+PRIVATE_FDS = []
 
 
 # --- what ran before the fork, and what a mutant changes -------------------------------------
@@ -225,6 +228,15 @@ def _read_all(rfd, pid, deadline):
             chunks.append(chunk)
 
 
+def close_private_fds():
+    for fd in PRIVATE_FDS:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    PRIVATE_FDS.clear()  # the numbers may be reused by the next pipe
+
+
 def _kill_group(pid):
     for kill in (os.killpg, os.kill):
         try:
@@ -237,6 +249,7 @@ def _child(wfd, body):
     code, report = 1, 2
     try:
         os.setsid()
+        close_private_fds()
         report = os.dup(2)  # fds 1 and 2 are pytest's to capture while tests run
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
         data = json.dumps(body()).encode()
@@ -271,6 +284,7 @@ class Zygote:
         if self.pid == 0:
             sys.settrace(None)
             threading.settrace(None)
+            close_private_fds()
             os.close(self._req_w)
             os.close(self._rep_r)
             self._serve(list(args), os.fdopen(req_r, "r"), os.fdopen(rep_w, "w"))
@@ -473,6 +487,9 @@ def main():
     # Answers go to a private copy of stdout; whatever pytest or the tests print goes to a log.
     proto = os.fdopen(os.dup(1), "w")
     requests = os.fdopen(os.dup(0), "r")  # pytest swaps sys.stdin for a reader that refuses
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    PRIVATE_FDS.extend([proto.fileno(), requests.fileno()])
     log = os.open(LOG, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)
