@@ -51,7 +51,6 @@ class WarmPytest:
             raise Unavailable(f"a {spec.framework} suite: the pytest server serves pytest suites only")
         if argv is None:
             raise Unavailable(f"the test command is not a plain pytest call: {spec.command!r}")
-        self.collected = 0
         if box.exec(f"test -f {HELPERS}/pytest_server.py", workdir="/").exit_code != 0:
             raise Unavailable("the image predates Forager's pytest server: rebuild it with 'forager build-images'")
         try:
@@ -64,7 +63,6 @@ class WarmPytest:
         if not hello.get("ok"):
             self.close()
             raise Unavailable(f"the pytest server could not collect the suite: {hello.get('error')}")
-        self.collected = hello["collected"]
 
     def run(self, file: str | None, source: str | None, first: list[str],
             timeout: float) -> tuple[SuiteRun, Mode] | str:

@@ -6,13 +6,16 @@ the swap is applied and the functions are called to see the mutant's behaviour.
 """
 
 import importlib.util
+import sys
 import types
 
 import pytest
 
 from forager.paths import PACKAGE_DIR
 
-spec = importlib.util.spec_from_file_location("pytest_server", PACKAGE_DIR / "images" / "helpers" / "pytest_server.py")
+HELPERS = PACKAGE_DIR / "images" / "helpers"
+sys.path.insert(0, str(HELPERS))  # the server imports forager_first from beside itself, as in images
+spec = importlib.util.spec_from_file_location("pytest_server", HELPERS / "pytest_server.py")
 server = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(server)
 

@@ -30,6 +30,8 @@ import threading
 import time
 import types
 
+from forager_first import First  # beside this file
+
 ROOT = "/testbed"
 LOG = "/tmp/.forager-pytest-server.log"
 CO_OPTIMIZED = 0x1  # set on function code; module and class bodies run at import instead
@@ -143,20 +145,19 @@ def plan_swap(old, new_src, path, ran_keys, live):
 
 class Recorder:
     """pytest plugin: statuses as JUnit would give them; `first` tests run first, and the
-    session stops when they all pass."""
+    session stops when they all pass (forager_first's rule)."""
 
     def __init__(self, first=()):
-        self.statuses, self.first, self.left, self.session, self.stopped = {}, set(first), 0, None, False
+        self.statuses, self.first, self.session = {}, First(first), None
 
-    def put_first(self, items):
-        head = [i for i in items if i.nodeid in self.first]
-        items[:] = head + [i for i in items if i.nodeid not in self.first]
-        self.first, self.left = {i.nodeid for i in head}, len(head)
+    def put_first(self, nodeids, items):
+        self.first = First(nodeids)
+        self.first.order(self.session, items)
 
     def pytest_collection_modifyitems(self, session, items):
         self.session = session
-        if self.first:  # a fresh session; the collected one is reordered in its fork
-            self.put_first(items)
+        if self.first.wanted:  # a fresh session; the collected one is reordered in its fork
+            self.first.order(session, items)
 
     def note(self, nodeid, status):
         old = self.statuses.get(nodeid)
@@ -173,14 +174,10 @@ class Recorder:
             self.note(report.nodeid, "failed" if report.when == "call" else "error")
         else:
             self.note(report.nodeid, "skipped" if report.skipped else "passed")
-        if report.nodeid in self.first and report.when == "teardown":
-            self.left -= 1
-            if self.left == 0 and all(self.statuses.get(t) == "passed" for t in self.first):
-                self.session.shouldstop = "forager: every covering test passed"
-                self.stopped = True
+        self.first.see(report)
 
     def answer(self, exit_code):
-        return {"statuses": self.statuses, "exit": int(exit_code), "complete": not self.stopped}
+        return {"statuses": self.statuses, "exit": int(exit_code), "complete": not self.first.stopped}
 
 
 # --- running something in a fork, with a deadline ---------------------------------------------
@@ -374,8 +371,7 @@ class Collected:
             linecache.clearcache()
             import importlib
             importlib.invalidate_caches()
-            self.recorder.first = set(first)
-            self.recorder.put_first(self.session.items)
+            self.recorder.put_first(first, self.session.items)
             return self.recorder.answer(run_loop(self.config, self.session))
 
         return in_fork(body, timeout)
