@@ -10,11 +10,13 @@ bash scripts/docker-up.sh
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv" >&2
   python3 -m venv .venv
+  .venv/bin/pip install -q --upgrade pip >/dev/null
 fi
+# llama-cpp-python first, built portably, so the extras below find it installed.
+bash scripts/llama-build.sh
 stamp=.venv/.forager-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "setup: installing Forager with its test and local-model extras (the first run compiles llama-cpp-python: ~6 min)" >&2
-  .venv/bin/pip install -q --upgrade pip >/dev/null
+  echo "setup: installing Forager with its test and local-model extras" >&2
   .venv/bin/pip install -q -e '.[dev,local]'
   touch "$stamp"
 fi

@@ -26,9 +26,9 @@ WITH_HELPERS = f"PYTHONPATH={HELPERS_DIR}${{PYTHONPATH:+:$PYTHONPATH}}"
 
 
 def _coverage_run(data_file: str) -> str:
-    # Only /testbed is measured.
-    return (f"{WITH_HELPERS} python -m coverage run "
-            f"--data-file={shlex.quote(data_file)} --include='/testbed/*'")
+    # Only /testbed is measured, with Forager's settings alone (never the repository's).
+    return (f"{WITH_HELPERS} COVERAGE_RCFILE={HELPERS_DIR}/coveragerc python -m coverage run "
+            f"--rcfile={HELPERS_DIR}/coveragerc --data-file={shlex.quote(data_file)} --include='/testbed/*'")
 
 
 def _selection(paths: list[str], ids_file: str | None) -> tuple[str, str]:
