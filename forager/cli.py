@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.table import Table
 
 from forager.errors import ForagerError
 from forager.progress import console
@@ -51,15 +50,17 @@ def build_images(recipes: List[Path] = typer.Argument(..., help="recipe TOML fil
         load_recipe(path)
     client()  # one clear line when no engine answers, before any progress bar
     outcomes = run(recipes, out, jobs=jobs, force=force)
-    table = Table(title="build-images")
-    for col in ("recipe", "status", "passed", "failed+error", "flaky", "suite s", "took s"):
-        table.add_column(col)
+    from forager.tables import Col, fitted
+    cols = [Col("recipe", is_id=True), Col("status", keep=9), Col("passed", keep=8), Col("failed+error", keep=7),
+            Col("flaky", keep=3), Col("suite s", keep=2), Col("took s", keep=1)]
+    rows = []
     for o in outcomes:
         m = o.manifest
         c = m.counts() if m else {}
         failed = c.get("failed", 0) + c.get("error", 0) if m else ""
-        table.add_row(o.name, o.status, str(c.get("passed", "")), str(failed),
-                      str(len(m.flaky)) if m else "", f"{m.suite_duration:.1f}" if m else "", f"{o.seconds:.1f}")
+        rows.append([o.name, o.status, str(c.get("passed", "")), str(failed), str(len(m.flaky)) if m else "",
+                     f"{m.suite_duration:.1f}" if m else "", f"{o.seconds:.1f}"])
+    table = fitted(console, "build-images", cols, rows)
     console.print(table)
     if any(o.status in ("failed", "rejected") for o in outcomes):
         raise typer.Exit(1)
@@ -69,13 +70,16 @@ def build_images(recipes: List[Path] = typer.Argument(..., help="recipe TOML fil
 def images(out: Path = typer.Option(IMAGES_DIR, "--dir", help="manifest folder")) -> None:
     """List built images with their test counts."""
     from forager.images.manifest import load_all
-    table = Table(title=f"images in {out}")
-    for col in ("id", "status", "tag", "size MB", "passed", "failed", "skipped", "flaky", "suite s"):
-        table.add_column(col)
+    from forager.tables import Col, fitted
+    cols = [Col("id", is_id=True), Col("status", keep=9), Col("tag", is_id=True), Col("size MB", keep=2),
+            Col("passed", keep=8), Col("failed", keep=7), Col("skipped", keep=4), Col("flaky", keep=3),
+            Col("suite s", keep=1)]
+    rows = []
     for m in load_all(out) if out.is_dir() else []:
         c = m.counts()
-        table.add_row(m.id, m.status, m.image_tag, f"{m.size_bytes / 1e6:.0f}", str(c["passed"]),
-                      str(c["failed"] + c["error"]), str(c["skipped"]), str(len(m.flaky)), f"{m.suite_duration:.1f}")
+        rows.append([m.id, m.status, m.image_tag, f"{m.size_bytes / 1e6:.0f}", str(c["passed"]),
+                     str(c["failed"] + c["error"]), str(c["skipped"]), str(len(m.flaky)), f"{m.suite_duration:.1f}"])
+    table = fitted(console, f"images in {out}", cols, rows)
     console.print(table)
 
 

@@ -7,10 +7,9 @@ trajectories it finds and only does what is missing.
 from __future__ import annotations
 
 import subprocess
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-
-from rich.table import Table
 
 from forager import paths
 from forager.agent.loop import AgentLimits
@@ -24,6 +23,7 @@ from forager.images import base
 from forager.images.pipeline import build_one
 from forager.jsonio import read_lines
 from forager.progress import console
+from forager.tables import Col, fitted
 from forager.serve.local import MODEL_NAME, start_local
 from forager.tasks.mutate_fix.pipeline import Settings, generate
 from forager.tasks.task import Task
@@ -93,15 +93,28 @@ def _local_episodes(tasks: list[Task], out: Path, s: DemoSettings) -> None:
 
 
 def report(out: Path, n_tasks: int) -> dict:
-    table = Table(title="forager demo")
-    for col in ("policy", "episodes", "resolved", "trajectories"):
-        table.add_column(col)
-    result = {"tasks": n_tasks}
+    cols = [Col("policy", keep=8), Col("episodes", keep=7), Col("resolved", keep=6), Col("model turns", keep=5),
+            Col("exit statuses", keep=9)]
+    rows, result = [], {"tasks": n_tasks}
     for policy, name in (("oracle", "oracle.jsonl"), ("chat (local model)", "local.jsonl")):
         trajs = list(read_lines(out / name, Trajectory))
         resolved = sum(t.reward > 0 for t in trajs)
-        table.add_row(policy, str(len(trajs)), str(resolved), str(out / name))
+        statuses = Counter(t.exit_status.value for t in trajs)
+        turns = "-" if policy == "oracle" else str(sum(len(t.turns) for t in trajs))
+        rows.append([policy, str(len(trajs)), str(resolved), turns,
+                     ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))])
         result[name] = (len(trajs), resolved)
     console.print(f"tasks: {n_tasks} in {out / 'tasks.jsonl'}")
-    console.print(table)
+    console.print(fitted(console, "forager demo", cols, rows))
+    console.print(f"trajectories: {out / 'oracle.jsonl'} (oracle), {out / 'local.jsonl'} (local model)")
+    _require_model_turns(out / "local.jsonl")
     return result
+
+
+def _require_model_turns(path: Path) -> None:
+    """A demo whose model episodes never reached the model has not shown the model path working."""
+    trajs = list(read_lines(path, Trajectory))
+    if not any(t.turns for t in trajs):
+        details = sorted({f"{t.exit_status.value}: {t.exit_detail[:120]}" for t in trajs})
+        raise ForagerError(f"no local-model episode reached the model ({'; '.join(details) or 'none written'}); "
+                           f"see {path} and {paths.cache('logs') / 'local-server.log'}")

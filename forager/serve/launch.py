@@ -73,6 +73,8 @@ def serve_vllm(model: str, preset: str, gpus: int | None, gpu_mem: float | None,
     server = ServerProcess(argv, f"http://{host}:{port}/health", paths.cache("logs") / "vllm.log")
     console.print(f"starting vLLM ({preset}, {count} GPU(s)); log: {server.log_path}")
     server.wait_healthy(wait)
+    server.check_completion(f"{endpoint}/completions", {"model": model, "prompt": "Hello", "max_tokens": 1},
+                            timeout=600)
     console.print(f"serving {model} at {endpoint}")
     print(_harvest_line(endpoint, model, "cwm"), flush=True)
     _hold(server)

@@ -42,4 +42,7 @@ def start_local(port: int | None = None, n_ctx: int = 4096, timeout: float = 120
     endpoint = f"http://127.0.0.1:{port}/v1"
     server = ServerProcess(local_command(port, n_ctx), f"{endpoint}/models", paths.cache("logs") / "local-server.log")
     server.wait_healthy(timeout)
+    server.check_completion(f"{endpoint}/chat/completions", {
+        "model": MODEL_NAME, "messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 4,
+        "temperature": 0}, timeout=timeout)
     return server, endpoint

@@ -33,8 +33,7 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise ForagerError(f"the model server exited with code {self.proc.returncode} "
-                                   f"before answering (log: {self.log_path})")
+                self._raise_if_dead("before answering")
             try:
                 if httpx.get(self.health_url, timeout=2).status_code == 200:
                     return
@@ -43,6 +42,30 @@ class ServerProcess:
             time.sleep(0.5)
         self.stop()
         raise ForagerError(f"the model server did not answer {self.health_url} within {timeout:g} s (log: {self.log_path})")
+
+    def check_completion(self, url: str, payload: dict, timeout: float) -> None:
+        """Send one real completion: a server that answers health checks can still die on its
+        first request (a build using CPU instructions the machine does not enable)."""
+        try:
+            res = httpx.post(url, json=payload, timeout=timeout)
+        except httpx.HTTPError as exc:
+            self._raise_if_dead("on its first completion request")
+            self.stop()
+            raise ForagerError(f"the model server did not complete a first request ({type(exc).__name__}) "
+                               f"(log: {self.log_path})") from None
+        if res.status_code != 200:
+            self.stop()
+            raise ForagerError(f"the model server answered its first completion request with HTTP "
+                               f"{res.status_code} (log: {self.log_path})")
+
+    def _raise_if_dead(self, when: str) -> None:
+        try:
+            code = self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return
+        how = f"signal {signal.Signals(-code).name}" if code < 0 else f"code {code}"
+        self._log.close()
+        raise ForagerError(f"the model server died ({how}) {when} (log: {self.log_path})")
 
     def stop(self, grace: float = 15) -> None:
         if self.proc.poll() is None:

@@ -135,12 +135,7 @@ def build_history(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    from forager.engine import client
-    try:
-        client().images.get("forager/base:py3.11")
-    except Exception as exc:  # no engine or no base image
-        pytest.skip(f"needs Docker and forager/base:py3.11 ({exc})")
+def built(tmp_path_factory, base_image):
     tmp = tmp_path_factory.mktemp("issuefix")
     mp = pytest.MonkeyPatch()
     mp.setenv("FORAGER_HOME", str(tmp / "home"))

@@ -36,7 +36,7 @@ def test_local_model_drives_real_episodes(policy, local_server, example_tasks, t
 
 
 def test_trajectories_load_with_datasets(local_server, example_tasks, tasks_dir, tmp_path):
-    datasets = pytest.importorskip("datasets")
+    import datasets
     model_out, oracle_out = tmp_path / "model.jsonl", tmp_path / "oracle.jsonl"
     assert _harvest("cwm", local_server, tasks_dir / ALL_OPERATORS_TASKS, model_out).returncode == 0
     assert forager("harvest", "--tasks", str(tasks_dir / ALL_OPERATORS_TASKS), "--policy", "oracle",
@@ -44,6 +44,27 @@ def test_trajectories_load_with_datasets(local_server, example_tasks, tasks_dir,
     ds = datasets.load_dataset("json", data_files=[str(model_out), str(oracle_out)], split="train")
     assert ds.num_rows == 2 and sorted(ds["policy"]) == ["cwm", "oracle"]
     assert {"instance_id", "messages", "turns", "exit_status", "reward"} <= set(ds.column_names)
+
+
+def test_a_file_of_episodes_without_a_model_turn_loads_alone_and_mixed(local_server, example_tasks, tasks_dir,
+                                                                      tmp_path):
+    from forager.harvest.features import load_trajectories
+    down, model_out, oracle_out = tmp_path / "down.jsonl", tmp_path / "model.jsonl", tmp_path / "oracle.jsonl"
+    # A server that is not there: every episode ends before its first model turn (turns: []).
+    res = forager("harvest", "--tasks", str(tasks_dir / ALL_OPERATORS_TASKS), "--policy", "chat",
+                  "--endpoint", "http://127.0.0.1:9/v1", "--limit", "2", "--concurrency", "2", "-o", str(down))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert all(not t.turns and t.exit_status == ExitStatus.model_error for t in read_lines(down, Trajectory))
+    assert _harvest("cwm", local_server, tasks_dir / ALL_OPERATORS_TASKS, model_out).returncode == 0
+    assert forager("harvest", "--tasks", str(tasks_dir / ALL_OPERATORS_TASKS), "--policy", "oracle",
+                   "--limit", "1", "-o", str(oracle_out)).returncode == 0
+    alone = load_trajectories(down, cache_dir=str(tmp_path / "cache"))
+    assert alone.num_rows == 2 and alone["turns"] == [[], []]
+    for files in ([down, model_out, oracle_out], [model_out, down, oracle_out], [oracle_out, down, model_out]):
+        ds = load_trajectories(files, cache_dir=str(tmp_path / "cache"))
+        assert ds.num_rows == 4, files
+        by_policy = {p: n for p, n in zip(ds["policy"], (len(t) for t in ds["turns"]))}
+        assert by_policy["oracle"] >= 2 and by_policy["cwm"] >= 1
 
 
 def test_unreachable_server_is_a_model_error(example_tasks, tasks_dir, tmp_path):

@@ -11,6 +11,8 @@ import sys
 import httpx
 import pytest
 
+from forager.harvest.trajectory import Trajectory
+from forager.jsonio import read_lines
 from tests.conftest import ROOT, forager
 
 
@@ -54,7 +56,18 @@ def test_demo_runs_end_to_end_and_again_reuses_everything(tmp_path, base_image):
     assert "tasks: 3" in text and "oracle" in text and "chat (local model)" in text
     oracle_row = re.search(r"oracle\s*│\s*(\d+)\s*│\s*(\d+)", text)
     assert oracle_row and oracle_row.group(1) == oracle_row.group(2) == "3"
+    local = list(read_lines(out / "local.jsonl", Trajectory))
+    assert local and any(t.turns for t in local), "no local-model episode reached the model"
+    assert "exit statuses" in text
     sizes = {p.name: p.read_text() for p in out.glob("*.jsonl")}
     second = forager("demo", "--out", str(out), "--tasks", "3")
     assert second.returncode == 0, second.stderr[-3000:]
     assert {p.name: p.read_text() for p in out.glob("*.jsonl")} == sizes
+    # Local episodes that never reached the model (a dead server) fail the demo, in one line.
+    (out / "local.jsonl").unlink()
+    down = forager("harvest", "--tasks", str(out / "tasks.jsonl"), "--policy", "chat", "--endpoint",
+                   "http://127.0.0.1:9/v1", "--limit", "2", "-o", str(out / "local.jsonl"))
+    assert down.returncode == 0, down.stderr[-2000:]
+    third = forager("demo", "--out", str(out), "--tasks", "3")
+    assert third.returncode == 2 and "no local-model episode reached the model (model_error:" in third.stderr
+    assert "model_error 2" in third.stderr

@@ -5,26 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.markup import escape
-from rich.table import Table
 
 from forager.progress import console
+from forager.tables import Col, fitted
 from forager.tasks.issue_fix.pipeline import ImageStats, Summary
 
 MAX_REASONS = 20
 
 
 def print_summary(s: Summary, out: Path) -> None:
-    table = Table(title="issue-fix")
-    for col in ("image", "candidates", "validated", "kept", "env reused", "env reinstalled"):
-        table.add_column(col)
-    total = ImageStats()
+    cols = [Col("image", is_id=True), Col("candidates", keep=5), Col("validated", keep=4), Col("kept", keep=6),
+            Col("env reused", keep=2), Col("env reinstalled", keep=1)]
+    rows, total = [], ImageStats()
     for image, st in sorted(s.images.items()):
-        table.add_row(image, str(st.candidates), str(st.validated), str(st.kept), str(st.reused),
-                      str(st.reinstalled))
+        rows.append([image, str(st.candidates), str(st.validated), str(st.kept), str(st.reused), str(st.reinstalled)])
         for f in ("candidates", "validated", "kept", "reused", "reinstalled"):
             setattr(total, f, getattr(total, f) + getattr(st, f))
-    table.add_row("[bold]total", str(total.candidates), str(total.validated), str(total.kept),
-                  str(total.reused), str(total.reinstalled))
+    rows.append(["total", str(total.candidates), str(total.validated), str(total.kept),
+                 str(total.reused), str(total.reinstalled)])
+    table = fitted(console, "issue-fix", cols, rows)
     console.print(table)
     outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(s.outcomes.items())) or "nothing checked"
     console.print(f"outcomes: {outcomes}")
