@@ -77,7 +77,7 @@ class Sandbox:
         """Why the container was stopped for writing past its disk budget, or None."""
         return self.watchdog.tripped if self.watchdog else None
 
-    def _check_disk(self) -> None:
+    def check_disk(self) -> None:
         if msg := self.disk_exceeded:
             raise DiskLimitExceeded(msg)
 
@@ -125,12 +125,12 @@ class Sandbox:
         (exit code 124, as if `timeout` had fired). Raises DiskLimitExceeded when the disk
         watchdog stopped the container before or during the command.
         """
-        self._check_disk()
+        self.check_disk()
         limit = max(1, int(timeout if timeout is not None else DEFAULT_EXEC_TIMEOUT))
         argv = ["timeout", "-k", "5", str(limit), "bash", "-c", command]
         t0 = time.monotonic()
         code, out = self._exec_raw(argv, workdir, env, t0 + limit + 5 + HOST_GRACE)
-        self._check_disk()
+        self.check_disk()
         return code, out, time.monotonic() - t0
 
     def _exec_raw(self, argv: list[str], workdir: str, env: dict[str, str] | None,
@@ -142,7 +142,7 @@ class Sandbox:
                                       environment=env)["Id"]
             sock = api.exec_start(exec_id, socket=True)._sock
         except APIError:
-            self._check_disk()  # a 409 "not running" after the watchdog stopped the container
+            self.check_disk()  # a 409 "not running" after the watchdog stopped the container
             raise
         out, buf = bytearray(), b""
         try:

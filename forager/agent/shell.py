@@ -43,7 +43,7 @@ class ShellSession:
         try:
             return self._channel.request(req, timeout)
         except ChannelClosed as exc:
-            self.box._check_disk()  # the watchdog stopped the container: say so, not "died"
+            self.box.check_disk()  # the watchdog stopped the container: say so, not "died"
             raise ShellDied(str(exc).replace("helper process", "shell server")) from None
 
     def close(self) -> None:
