@@ -6,15 +6,17 @@ import io
 import os
 import socket
 import shlex
+import struct
 import tarfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from docker.errors import APIError, NotFound
+from docker.errors import APIError, DockerException, NotFound
 from docker.models.containers import Container
 
+from forager.disk import DiskLimitExceeded, DiskWatchdog, format_size, parse_size
 from forager.engine import LABEL, client
 from forager.errors import ForagerError
 
@@ -23,6 +25,12 @@ PYTHON = "/opt/forager/python"
 HELPERS = "/opt/forager/helpers"
 # `timeout` exits 124 when the limit fires (137 if it had to SIGKILL after the grace period).
 TIMEOUT_CODES = (124, 137)
+# A command run without a time limit of its own gets this one (inside, with `timeout`): nothing
+# Forager runs should take longer, and a hung command must not hold a worker forever.
+DEFAULT_EXEC_TIMEOUT = 7200.0
+# The host gives up on an exec this long after its in-container limit (and its 5 s grace to
+# SIGKILL) should have ended it: the engine or the container is wedged.
+HOST_GRACE = 30.0
 
 
 @dataclass(frozen=True)
@@ -33,25 +41,53 @@ class ExecResult:
     timed_out: bool
 
 
+def default_disk_budget() -> str | None:
+    value = os.environ.get("FORAGER_DISK_BUDGET", "10g").strip()
+    return None if value.lower() in ("", "none", "0", "off") else value
+
+
 @dataclass(frozen=True)
 class Limits:
     memory: str = "4g"
     cpus: float = 1.0
     pids: int = 512
     network: bool = False
+    # Bytes the container may write (its writable layer: /testbed, /tmp, ...), e.g. "10g";
+    # None: no budget. Enforced by a host-side watchdog (forager/disk.py, docs/disk.md).
+    # Grading, validation and build containers get FORAGER_DISK_BUDGET (default 10g, "none":
+    # no budget); episodes set their own (EnvironmentSettings, 2g).
+    disk: str | None = field(default_factory=lambda: default_disk_budget())
 
 
 class Sandbox:
     """A running container (kept alive by Forager's PID 1 helper) with exec and file copy."""
 
-    def __init__(self, container: Container):
+    def __init__(self, container: Container, limits: Limits | None = None, kind: str = "sandbox"):
         self.container = container
+        self.limits = limits or Limits(disk=None)
+        self.kind = kind
+        self.disk_budget = parse_size(self.limits.disk) if self.limits.disk else None
+        self.watchdog: DiskWatchdog | None = None
+        if self.disk_budget is not None:
+            self.watchdog = DiskWatchdog(self, self.disk_budget)
+            self.watchdog.start()
+
+    @property
+    def disk_exceeded(self) -> str | None:
+        """Why the container was stopped for writing past its disk budget, or None."""
+        return self.watchdog.tripped if self.watchdog else None
+
+    def check_disk(self) -> None:
+        if msg := self.disk_exceeded:
+            raise DiskLimitExceeded(msg)
 
     @classmethod
     def start(cls, image: str, *, kind: str, limits: Limits = Limits(), labels: dict[str, str] | None = None) -> "Sandbox":
         # The owner's pid lets `forager gc` spare containers of runs that are still alive.
         all_labels = {LABEL: "1", f"{LABEL}.kind": kind, f"{LABEL}.pid": str(os.getpid()),
                       f"{LABEL}.host": socket.gethostname(), **(labels or {})}
+        if limits.disk:
+            all_labels[f"{LABEL}.disk"] = format_size(parse_size(limits.disk))
         try:
             c = client().containers.run(
                 image,
@@ -70,7 +106,11 @@ class Sandbox:
             raise ForagerError(f"image {image} not found: build it with 'forager build-images'") from None
         except APIError as exc:
             raise ForagerError(f"cannot start a container from {image}: {exc.explanation}") from None
-        return cls(c)
+        try:
+            return cls(c, limits, kind)
+        except BaseException:
+            c.remove(force=True)
+            raise
 
     @property
     def id(self) -> str:
@@ -78,20 +118,71 @@ class Sandbox:
 
     def exec_bytes(self, command: str, *, timeout: float | None = None, workdir: str = "/testbed",
                    env: dict[str, str] | None = None) -> tuple[int, bytes, float]:
-        """(exit code, raw output, seconds) of `command` run with bash; limits enforced inside."""
-        argv = ["bash", "-c", command]
-        if timeout is not None:
-            argv = ["timeout", "-k", "5", str(max(1, int(timeout))), *argv]
+        """(exit code, raw output, seconds) of `command` run with bash; limits enforced inside.
+
+        Every exec is bounded: `timeout` (DEFAULT_EXEC_TIMEOUT when None) is enforced inside
+        the container with `timeout`, and the host stops waiting HOST_GRACE s after that
+        (exit code 124, as if `timeout` had fired). Raises DiskLimitExceeded when the disk
+        watchdog stopped the container before or during the command.
+        """
+        self.check_disk()
+        limit = max(1, int(timeout if timeout is not None else DEFAULT_EXEC_TIMEOUT))
+        argv = ["timeout", "-k", "5", str(limit), "bash", "-c", command]
         t0 = time.monotonic()
-        res = self.container.exec_run(argv, workdir=workdir, environment=env, demux=False)
-        code = res.exit_code if res.exit_code is not None else -1
-        return code, res.output or b"", time.monotonic() - t0
+        code, out = self._exec_raw(argv, workdir, env, t0 + limit + 5 + HOST_GRACE)
+        self.check_disk()
+        return code, out, time.monotonic() - t0
+
+    def _exec_raw(self, argv: list[str], workdir: str, env: dict[str, str] | None,
+                  deadline: float) -> tuple[int, bytes]:
+        """Run argv, reading its multiplexed stdout+stderr until EOF or the host deadline."""
+        api = client().api
+        try:
+            exec_id = api.exec_create(self.container.id, argv, stdout=True, stderr=True, workdir=workdir,
+                                      environment=env)["Id"]
+            sock = api.exec_start(exec_id, socket=True)._sock
+        except APIError:
+            self.check_disk()  # a 409 "not running" after the watchdog stopped the container
+            raise
+        out, buf = bytearray(), b""
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return 124, bytes(out)  # the host guard: the engine never ended the stream
+                sock.settimeout(min(left, 60.0))
+                try:
+                    chunk = sock.recv(65536)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                buf += chunk
+                while len(buf) >= 8:
+                    size = struct.unpack(">I", buf[4:8])[0]
+                    if len(buf) < 8 + size:
+                        break
+                    out += buf[8:8 + size]  # stdout and stderr in arrival order, as exec_run gives
+                    buf = buf[8 + size:]
+        finally:
+            try:
+                sock.close()
+            except OSError:
+                pass
+        try:
+            code = api.exec_inspect(exec_id).get("ExitCode")
+        except DockerException:
+            code = None
+        return (code if code is not None else -1), bytes(out)
 
     def exec(self, command: str, *, timeout: float | None = None, workdir: str = "/testbed",
              env: dict[str, str] | None = None) -> ExecResult:
         code, out, duration = self.exec_bytes(command, timeout=timeout, workdir=workdir, env=env)
-        return ExecResult(code, out.decode("utf-8", errors="replace"), duration,
-                          timeout is not None and code in TIMEOUT_CODES)
+        # Without a limit of its own, a command's exit 124 is its own unless the default fired.
+        timed_out = code in TIMEOUT_CODES and (timeout is not None or duration >= DEFAULT_EXEC_TIMEOUT)
+        return ExecResult(code, out.decode("utf-8", errors="replace"), duration, timed_out)
 
     def read_file(self, path: str) -> bytes | None:
         """The file's bytes, or None when it does not exist."""
@@ -119,6 +210,8 @@ class Sandbox:
         self.container.put_archive(str(p.parent), buf.getvalue())
 
     def remove(self) -> None:
+        if self.watchdog is not None:
+            self.watchdog.stop()
         try:
             self.container.remove(force=True)
         except NotFound:

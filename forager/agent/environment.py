@@ -18,7 +18,7 @@ class StartStateError(ForagerError):
 
 @dataclass
 class EnvironmentSettings:
-    limits: Limits = Limits(memory="2g", cpus=1.0, pids=256, network=False)
+    limits: Limits = Limits(memory="2g", cpus=1.0, pids=256, network=False, disk="2g")
     tools: ToolSettings = field(default_factory=ToolSettings)
 
 

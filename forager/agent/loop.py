@@ -14,7 +14,13 @@ from forager.agent.observation import observation_message
 from forager.agent.protocol import FormatError, has_tool_call, parse_tool_call
 from forager.agent.shell import ShellDied
 from forager.agent.tools import ToolResult, Tools
+from forager.disk import DiskLimitExceeded
 from forager.harvest.trajectory import ChatMessage, ExitStatus, ToolArguments, ToolCallRecord, TurnRecord
+
+
+def disk_detail(reason: str) -> str:
+    """'the episode container wrote more than 2 GB (its disk budget) and was stopped' for an episode."""
+    return reason.replace(" and was stopped", "; the episode was stopped")
 
 
 class Interrupted(Exception):
@@ -98,6 +104,8 @@ class Agent:
     def _check_limits(self) -> None:
         if self.stop is not None and self.stop.is_set():
             raise Interrupted()
+        if self.tools.disk_exceeded():  # e.g. a background job kept writing while the model thought
+            raise EpisodeEnd(ExitStatus.disk_limit, disk_detail(self.tools.disk_exceeded()))
         if len(self.ep.turns) >= self.limits.max_turns:
             raise EpisodeEnd(ExitStatus.turn_limit, f"{self.limits.max_turns} turns")
         if self.context_used >= self.limits.max_context_tokens:
@@ -122,6 +130,8 @@ class Agent:
         t0 = time.monotonic()
         try:
             result = self.tools.run(call)
+        except DiskLimitExceeded as exc:
+            raise EpisodeEnd(ExitStatus.disk_limit, disk_detail(str(exc))) from None
         except ShellDied as exc:
             raise EpisodeEnd(ExitStatus.environment_error, str(exc)) from None
         self.ep.tool_seconds += time.monotonic() - t0

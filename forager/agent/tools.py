@@ -35,6 +35,10 @@ class Tools:
     def __init__(self, session: ShellSession, settings: ToolSettings | None = None):
         self.session, self.settings = session, settings or ToolSettings()
 
+    def disk_exceeded(self) -> str | None:
+        """Why the container was stopped for writing past its disk budget, or None."""
+        return self.session.box.disk_exceeded
+
     def run(self, call) -> ToolResult:
         handler = {BashCall: self.bash, EditCall: self.edit, CreateCall: self.create, SubmitCall: self.submit}
         return handler[type(call)](call)

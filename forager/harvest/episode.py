@@ -10,13 +10,14 @@ from pathlib import Path
 from docker.errors import DockerException
 
 from forager.agent.environment import EnvironmentSettings, EpisodeEnvironment
-from forager.agent.loop import Agent, AgentLimits, Episode
+from forager.agent.loop import Agent, AgentLimits, Episode, disk_detail
 from forager.agent.model import ChatModel, CompletionsModel, Model, Sampling
 from forager.agent.oracle import OraclePolicy
 from forager.agent.prompts import fill_prompt, load_prompt
+from forager.disk import DiskLimitExceeded
 from forager.errors import ForagerError
 from forager.harvest.grading import grade
-from forager.harvest.trajectory import ExitStatus, Timings, Trajectory
+from forager.harvest.trajectory import ExitStatus, Grading, TestResult, Timings, Trajectory
 from forager.tasks.task import Task
 
 POLICIES = ("cwm", "chat", "oracle")
@@ -60,12 +61,20 @@ def run_episode(task: Task, attempt: int, s: HarvestSettings, server: dict, labe
         with EpisodeEnvironment(task, s.env, labels=labels) as env:
             timings.start_state = round(time.monotonic() - t0, 3)
             ep = Agent(model, env.tools, s.limits, stop=stop).run(system, user)
+    except DiskLimitExceeded as exc:  # while the start state was prepared
+        ep.status, ep.detail = ExitStatus.disk_limit, disk_detail(str(exc))
     except (ForagerError, DockerException) as exc:
         ep.status, ep.detail = ExitStatus.environment_error, str(exc)[:500]
     timings.model, timings.tools = round(ep.model_seconds, 3), round(ep.tool_seconds, 3)
     timings.episode = round(time.monotonic() - t0, 3)
     g0 = time.monotonic()
-    grading = grade(task, ep.patch)  # no patch: not resolved, without a container
+    try:
+        grading = grade(task, ep.patch)  # no patch: not resolved, without a container
+    except DiskLimitExceeded as exc:  # the submission (or its tests) filled the grading container
+        not_run = [TestResult(test=t, status="not-run") for t in task.FAIL_TO_PASS + task.PASS_TO_PASS]
+        grading = Grading(resolved=False, applied=False, error=f"{exc}; not resolved",
+                          fail_to_pass=not_run[:len(task.FAIL_TO_PASS)], pass_to_pass=not_run[len(task.FAIL_TO_PASS):],
+                          duration=round(time.monotonic() - g0, 3))
     timings.grading = round(time.monotonic() - g0, 3)
     return Trajectory(
         trajectory_id=f"{task.instance_id}#{attempt}", instance_id=task.instance_id, attempt=attempt,

@@ -16,6 +16,7 @@ class ExitStatus(str, Enum):
     format_errors = "format_errors"
     model_error = "model_error"
     environment_error = "environment_error"
+    disk_limit = "disk_limit"
 
 
 # No field below is ever null: `datasets.load_dataset("json")` fixes each column's type from

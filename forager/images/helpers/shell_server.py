@@ -9,11 +9,14 @@ on stdin; each answer is one JSON line on stdout. Requests:
   {"op": "ping"}
 Commands run in the same bash (cd and export persist) with stdin from /dev/null. The time
 limit is enforced here: on expiry the whole process group is killed and a fresh bash starts.
+With FORAGER_FILE_LIMIT set (the container's disk budget, in bytes), no file a command writes
+may grow past it (RLIMIT_FSIZE: the writer gets SIGXFSZ), and no command dumps core.
 """
 
 import json
 import os
 import re
+import resource
 import select
 import signal
 import subprocess
@@ -25,6 +28,8 @@ ROOT = "/testbed"
 SCRATCH = "/tmp/.forager-shell"
 MARK = "__FORAGER_END_"
 MAX_GROUP_PROCESSES = 64  # more left running after a command than this is a fork bomb, not a server
+FILE_LIMIT = int(os.environ.get("FORAGER_FILE_LIMIT") or 0)
+EXIT_FILE_TOO_BIG = 128 + signal.SIGXFSZ
 ENV_EXTRA = {"PAGER": "cat", "GIT_PAGER": "cat", "TERM": "dumb", "LESS": "-R", "PYTHONUNBUFFERED": "1"}
 
 
@@ -57,6 +62,18 @@ class Output:
         return (head + tail)[: len(head) + len(tail) - cut], b""
 
 
+def _limit_files():
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a core dump could land on the host
+
+
+def _size(n):
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.4g} {unit}"
+    return f"{n} B"
+
+
 class Shell:
     def __init__(self):
         os.makedirs(SCRATCH, exist_ok=True)
@@ -68,7 +85,7 @@ class Shell:
         self.proc = subprocess.Popen(
             ["bash", "--noprofile", "--norc"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, cwd=ROOT if os.path.isdir(ROOT) else "/", env=env,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=_limit_files if FILE_LIMIT else None)
 
     def kill(self):
         for _ in range(20):  # repeat: a fork bomb keeps adding members to the group
@@ -156,6 +173,9 @@ class Shell:
         return ans
 
     def _answer(self, out, code, t0, cut=0, note="", timed_out=False, restarted=False):
+        if FILE_LIMIT and code == EXIT_FILE_TOO_BIG and not note:
+            note = (f"exit code {code}: a file reached the container's disk budget ({_size(FILE_LIMIT)}) "
+                    "and the process writing it was stopped")
         head, tail = out.finish(cut)
         return {"exit_code": code, "head": head.decode("utf-8", "replace"), "tail": tail.decode("utf-8", "replace"),
                 "dropped": out.dropped, "timed_out": timed_out, "restarted": restarted, "note": note,
