@@ -17,15 +17,14 @@ from pathlib import Path
 
 from common import current_manifest, table
 
-from forager.agent.loop import AgentLimits
-from forager.agent.model import Sampling
 from forager.harvest.episode import HarvestSettings
 from forager.harvest.runner import harvest
-from forager.harvest.trajectory import Trajectory
 from forager.jsonio import read_lines
+from forager.records.episode_settings import AgentLimits, Sampling
+from forager.records.task import Task
+from forager.records.trajectory import Trajectory
 from forager.serve.local import MODEL_NAME, start_local
 from forager.tasks.mutate_fix.pipeline import Settings, generate
-from forager.tasks.task import Task
 
 
 def make_tasks(tmp: Path, per_image: int) -> Path:

@@ -28,12 +28,12 @@ from pathlib import Path
 from common import current_manifest, stopwatch, table
 
 from forager.containers import Sandbox
-from forager.images import manifest as mf
+from forager.records import manifest as mf
 from forager.tasks import coverage_map
 from forager.tasks.mutate_fix import check as check_mod
 from forager.tasks.mutate_fix.candidates import candidates
-from forager.testsuite.run import run_tests
 from forager.tasks.mutate_fix.workers import Workers
+from forager.testsuite.run import run_tests
 from forager.testsuite.warm_pytest import Unavailable, WarmPytest
 
 
@@ -89,7 +89,7 @@ def main() -> None:
             warm = WarmPytest(box, m.recipe.test)
             warm.agrees_with(set(m.passing()), check_mod.mutant_timeout(m))
         except Unavailable as exc:
-            raise SystemExit(f"the pytest server cannot serve {m.id}: {exc}")
+            raise SystemExit(f"the pytest server cannot serve {m.id}: {exc}") from None
         server_s = time.perf_counter() - t0
         ours, ours_walls = forager_way(box, m, sample, warm)
         warm.close()

@@ -34,10 +34,10 @@ def current_manifest(name: str):
     the image is built (or found up to date) with build_one into Forager's cache, not images/."""
     from forager import paths
     from forager.errors import ForagerError
-    from forager.images import manifest as mf
     from forager.images.build import plan_build
     from forager.images.pipeline import build_one
-    from forager.images.recipe import load_recipe
+    from forager.records import manifest as mf
+    from forager.records.recipe import load_recipe
 
     path = paths.PROJECT_DIR / "images" / f"{name}.json"
     m = mf.load(path) if path.exists() else None

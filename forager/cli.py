@@ -11,6 +11,7 @@ import typer
 
 from forager.errors import ForagerError
 from forager.progress import console
+from forager.records.episode_settings import AgentLimits, Sampling
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Harvest agentic SWE trajectories from real Python repositories.")
@@ -45,7 +46,7 @@ def build_images(recipes: List[Path] = typer.Argument(..., help="recipe TOML fil
     """Build and validate one repository image per recipe."""
     from forager.engine import client
     from forager.images.pipeline import build_images as run
-    from forager.images.recipe import load_recipe
+    from forager.records.recipe import load_recipe
     for path in recipes:  # a typo in any recipe stops the run before anything is built
         load_recipe(path)
     client()  # one clear line when no engine answers, before any progress bar
@@ -69,7 +70,7 @@ def build_images(recipes: List[Path] = typer.Argument(..., help="recipe TOML fil
 @app.command("images")
 def images(out: Path = typer.Option(IMAGES_DIR, "--dir", help="manifest folder")) -> None:
     """List built images with their test counts."""
-    from forager.images.manifest import load_all
+    from forager.records.manifest import load_all
     from forager.tables import Col, fitted
     cols = [Col("id", is_id=True), Col("status", keep=9), Col("tag", is_id=True), Col("size MB", keep=2),
             Col("passed", keep=8), Col("failed", keep=7), Col("skipped", keep=4), Col("flaky", keep=3),
@@ -101,7 +102,7 @@ def tasks(variant: str = typer.Option(..., help="mutate-fix or issue-fix"),
           images_dir: Path = typer.Option(IMAGES_DIR, "--images-dir")) -> None:
     """Generate validated tasks from built images (resumable: a rerun skips what is done)."""
     from forager.engine import client
-    from forager.images.manifest import resolve
+    from forager.records.manifest import resolve
     manifests = [resolve(ref, images_dir) for ref in _split(images_)]
     client()
     if variant == "mutate-fix":
@@ -158,16 +159,14 @@ def harvest(variant: str = typer.Option("mutate-fix", help="mutate-fix, issue-fi
             no_bos: bool = typer.Option(False, help="cwm: the server adds <|begin_of_text|> itself"),
             limit: Optional[int] = typer.Option(None, min=1, help="only the first N tasks")) -> None:
     """Run agent episodes on tasks, grade them, and append trajectories (resumable)."""
-    from forager.agent.loop import AgentLimits
-    from forager.agent.model import Sampling
-    from forager.agent.tools import ToolSettings
     from forager.agent.environment import EnvironmentSettings
+    from forager.agent.tools import ToolSettings
     from forager.engine import client
     from forager.harvest.episode import POLICIES, HarvestSettings
     from forager.harvest.report import print_summary
     from forager.harvest.runner import harvest as run
     from forager.jsonio import read_lines
-    from forager.tasks.task import Task
+    from forager.records.task import Task
     if policy not in POLICIES:
         raise ForagerError(f"--policy must be one of {', '.join(POLICIES)}, not '{policy}'")
     if policy != "oracle" and not endpoint:

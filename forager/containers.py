@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import shlex
+import socket
 import struct
 import tarfile
 import time

@@ -12,21 +12,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from forager import paths
-from forager.agent.loop import AgentLimits
-from forager.agent.model import Sampling
 from forager.engine import client
 from forager.errors import EngineUnavailable, ForagerError
 from forager.harvest.episode import HarvestSettings
 from forager.harvest.runner import harvest, pending_jobs
-from forager.harvest.trajectory import Trajectory
 from forager.images import base
 from forager.images.pipeline import build_one
 from forager.jsonio import read_lines
 from forager.progress import console
-from forager.tables import Col, fitted
+from forager.records.episode_settings import AgentLimits, Sampling
+from forager.records.task import Task
+from forager.records.trajectory import Trajectory
 from forager.serve.local import MODEL_NAME, start_local
+from forager.tables import Col, fitted
 from forager.tasks.mutate_fix.pipeline import Settings, generate
-from forager.tasks.task import Task
 
 EXAMPLE_RECIPE = paths.PROJECT_DIR / "recipes" / "example.toml"
 

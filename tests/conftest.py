@@ -71,8 +71,8 @@ def tasks_dir(tmp_path_factory) -> Path:
 def example_tasks(example_manifest, tasks_dir):
     """One kept task per operator (at most) on the example image."""
     from forager.jsonio import read_lines
+    from forager.records.task import Task
     from forager.tasks.mutate_fix.pipeline import Settings, generate
-    from forager.tasks.task import Task
     out = tasks_dir / ALL_OPERATORS_TASKS
     summary = generate([example_manifest], out, Settings(per_image=100, per_operator=1, seed=0))
     assert not summary.failed_images, summary.failed_images

@@ -9,7 +9,7 @@ from forager.agent.start_state import start_script
 from forager.agent.tools import Tools, ToolSettings
 from forager.containers import Limits, Sandbox
 from forager.errors import ForagerError
-from forager.tasks.task import Task
+from forager.records.task import Task
 
 
 class StartStateError(ForagerError):

@@ -15,7 +15,8 @@ from forager.agent.protocol import FormatError, has_tool_call, parse_tool_call
 from forager.agent.shell import ShellDied
 from forager.agent.tools import ToolResult, Tools
 from forager.disk import DiskLimitExceeded
-from forager.harvest.trajectory import ChatMessage, ExitStatus, ToolArguments, ToolCallRecord, TurnRecord
+from forager.records.episode_settings import AgentLimits
+from forager.records.trajectory import ChatMessage, ExitStatus, ToolArguments, ToolCallRecord, TurnRecord
 
 
 def disk_detail(reason: str) -> str:
@@ -31,14 +32,6 @@ class EpisodeEnd(Exception):
     def __init__(self, status: ExitStatus, detail: str = ""):
         super().__init__(detail)
         self.status, self.detail = status, detail
-
-
-@dataclass
-class AgentLimits:
-    max_turns: int = 128
-    max_context_tokens: int = 131_072
-    max_seconds: float = 3600.0
-    max_format_errors: int = 3  # consecutive
 
 
 @dataclass

@@ -12,6 +12,7 @@ from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponen
 from forager.agent.llama3 import Message, render_prompt
 from forager.agent.protocol import restore_stop, stop_strings
 from forager.errors import ForagerError
+from forager.records.episode_settings import Sampling
 
 
 class ModelError(ForagerError):
@@ -20,13 +21,6 @@ class ModelError(ForagerError):
 
 class ContextExceeded(ForagerError):
     """The server refused the prompt as longer than its context."""
-
-
-class Sampling(BaseModel):
-    temperature: float = 0.7
-    top_p: float = 0.95
-    max_tokens: int = 2048
-    seed: int | None = None
 
 
 class Reply(BaseModel):

@@ -10,8 +10,9 @@ import re
 from dataclasses import dataclass, field
 
 from forager.agent.llama3 import Message
-from forager.agent.model import Reply, Sampling
+from forager.agent.model import Reply
 from forager.agent.protocol import BashCall, CreateCall, EditCall, SubmitCall, render_tool_call
+from forager.records.episode_settings import Sampling
 
 PATCH_PATH = "/tmp/fix.patch"
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@")

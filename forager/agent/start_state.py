@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shlex
 
-from forager.tasks.task import Task
+from forager.records.task import Task
 
 # Build output stays ignored: .git/info/exclude survives the new repository.
 REINIT = """set -e

@@ -10,15 +10,16 @@ from pathlib import Path
 from docker.errors import DockerException
 
 from forager.agent.environment import EnvironmentSettings, EpisodeEnvironment
-from forager.agent.loop import Agent, AgentLimits, Episode, disk_detail
-from forager.agent.model import ChatModel, CompletionsModel, Model, Sampling
+from forager.agent.loop import Agent, Episode, disk_detail
+from forager.agent.model import ChatModel, CompletionsModel, Model
 from forager.agent.oracle import OraclePolicy
 from forager.agent.prompts import fill_prompt, load_prompt
 from forager.disk import DiskLimitExceeded
 from forager.errors import ForagerError
 from forager.harvest.grading import grade
-from forager.harvest.trajectory import ExitStatus, Grading, TestResult, Timings, Trajectory
-from forager.tasks.task import Task
+from forager.records.episode_settings import AgentLimits, Sampling
+from forager.records.task import Task
+from forager.records.trajectory import ExitStatus, Grading, TestResult, Timings, Trajectory
 
 POLICIES = ("cwm", "chat", "oracle")
 
@@ -81,7 +82,7 @@ def run_episode(task: Task, attempt: int, s: HarvestSettings, server: dict, labe
         variant=task.variant, repo=task.repo, commit=task.commit or "", image=task.image, image_id=task.image_id,
         problem_statement=task.problem_statement, FAIL_TO_PASS=task.FAIL_TO_PASS, PASS_TO_PASS=task.PASS_TO_PASS,
         policy=s.policy, model=model.name,
-        sampling=model.sampling.model_dump(exclude_none=True), server=server, limits=vars(s.limits).copy(),
+        sampling=model.sampling.model_dump(exclude_none=True), server=server, limits=s.limits.model_dump(),
         messages=ep.messages, turns=ep.turns, exit_status=ep.status, exit_detail=ep.detail,
         submitted_patch=ep.patch or "", grading=grading, reward=1.0 if grading.resolved else 0.0,
         timings=timings, started_at=started)

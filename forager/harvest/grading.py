@@ -11,8 +11,8 @@ import shlex
 import time
 
 from forager.containers import Limits, Sandbox
-from forager.harvest.trajectory import Grading, TestResult
-from forager.tasks.task import Task
+from forager.records.task import Task
+from forager.records.trajectory import Grading, TestResult
 from forager.testsuite.run import run_tests
 from forager.testsuite.testfiles import is_protected
 

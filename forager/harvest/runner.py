@@ -19,10 +19,10 @@ from pathlib import Path
 from forager.agent.loop import Interrupted
 from forager.engine import LABEL, client
 from forager.harvest.episode import HarvestSettings, run_episode
-from forager.harvest.trajectory import Trajectory
 from forager.jsonio import append_line, read_lines
 from forager.progress import console, progress
-from forager.tasks.task import Task
+from forager.records.task import Task
+from forager.records.trajectory import Trajectory
 
 
 @dataclass

@@ -14,7 +14,7 @@ from forager.hashing import digest
 from forager.images import source
 from forager.images.base import find_base
 from forager.images.dockerbuild import build
-from forager.images.recipe import LoadedRecipe
+from forager.records.recipe import LoadedRecipe
 
 # The install script: the recipe's commands, then untracked build output (egg-info, build/)
 # goes into .git/info/exclude so the agent starts from a clean `git status`.

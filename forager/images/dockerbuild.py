@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from docker.errors import APIError, BuildError as DockerBuildError
+from docker.errors import APIError
+from docker.errors import BuildError as DockerBuildError
 
 from forager.engine import LABEL, client
 from forager.errors import BuildError

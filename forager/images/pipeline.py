@@ -12,11 +12,11 @@ from git import GitCommandError
 
 from forager.engine import client
 from forager.errors import ForagerError
-from forager.images import manifest as mf
 from forager.images.build import BuildPlan, build_repo_image, plan_build
-from forager.images.recipe import load_recipe
 from forager.images.validate import validate_image
 from forager.progress import console, progress
+from forager.records import manifest as mf
+from forager.records.recipe import load_recipe
 
 
 @dataclass

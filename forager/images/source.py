@@ -13,7 +13,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 from forager import paths
 from forager.errors import ForagerError
 from forager.hashing import IGNORED, digest, tree_digest
-from forager.images.recipe import LoadedRecipe, Source
+from forager.records.recipe import LoadedRecipe, Source
 
 # Fixed identity and date so squashing the same tree twice gives the same commit.
 SQUASH_ENV = {

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from forager.containers import Sandbox
-from forager.images.manifest import RunSummary
-from forager.images.recipe import Recipe
-from forager.testsuite.junit import Status
+from forager.records.manifest import RunSummary
+from forager.records.recipe import Recipe
+from forager.records.status import Status
 from forager.testsuite.run import SuiteRun, run_tests
 
 

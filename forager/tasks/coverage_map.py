@@ -10,8 +10,8 @@ from pydantic import BaseModel
 from forager import paths
 from forager.containers import Sandbox
 from forager.errors import ForagerError
-from forager.images.manifest import Manifest
 from forager.jsonio import write_atomic
+from forager.records.manifest import Manifest
 from forager.testsuite.frameworks import FRAMEWORKS, HELPERS_DIR
 
 

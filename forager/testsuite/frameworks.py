@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import shlex
-from typing import Callable, Protocol
 import xml.etree.ElementTree as ET
-
-from forager.images.recipe import TestSpec
-from forager.testsuite import junit
+from typing import Callable, Protocol
 
 from forager.containers import HELPERS as HELPERS_DIR
+from forager.records.recipe import TestSpec
+from forager.testsuite import junit
 
 
 class Framework(Protocol):

@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from enum import Enum
 
-
-class Status(str, Enum):
-    passed = "passed"
-    failed = "failed"
-    error = "error"
-    skipped = "skipped"
-
+from forager.records.status import Status
 
 # When a test appears twice (a teardown error after a pass), the worse outcome wins.
 _RANK = {Status.passed: 0, Status.skipped: 1, Status.failed: 2, Status.error: 3}

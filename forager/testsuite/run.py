@@ -9,10 +9,10 @@ from pydantic import BaseModel
 
 from forager.containers import TIMEOUT_CODES, Sandbox
 from forager.errors import ForagerError
-from forager.images.recipe import TestSpec
+from forager.records.recipe import TestSpec
+from forager.records.status import Status
 from forager.testsuite import junit
 from forager.testsuite.frameworks import FRAMEWORKS
-from forager.testsuite.junit import Status
 
 # Test ids up to this size travel inside the command itself; more go through put_archive.
 INLINE_IDS_BYTES = 100_000

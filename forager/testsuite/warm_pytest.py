@@ -15,8 +15,8 @@ from typing import Literal
 
 from forager.channel import Channel, ChannelClosed
 from forager.containers import HELPERS, Sandbox
-from forager.images.recipe import TestSpec
-from forager.testsuite.junit import Status
+from forager.records.recipe import TestSpec
+from forager.records.status import Status
 from forager.testsuite.run import SuiteRun
 
 # "fork": a fork of the collected session; "session": a fresh pytest session in a fork.

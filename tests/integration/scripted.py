@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from forager.agent.model import Reply, Sampling
+from forager.agent.model import Reply
+from forager.records.episode_settings import Sampling
 
 
 class ScriptedPolicy:

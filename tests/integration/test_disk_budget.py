@@ -15,7 +15,7 @@ from forager.containers import Limits, Sandbox
 from forager.disk import DiskLimitExceeded
 from forager.engine import client
 from forager.harvest.episode import HarvestSettings, run_episode
-from forager.harvest.trajectory import ExitStatus
+from forager.records.trajectory import ExitStatus
 from tests.integration.scripted import SUBMIT, ScriptedPolicy, bash
 
 pytestmark = pytest.mark.docker

@@ -7,13 +7,14 @@ import hashlib
 import pytest
 
 from forager.agent.environment import EnvironmentSettings, EpisodeEnvironment
-from forager.agent.loop import Agent, AgentLimits
+from forager.agent.loop import Agent
 from forager.agent.oracle import parse_patch
 from forager.agent.protocol import BashCall
 from forager.agent.tools import ToolSettings
 from forager.containers import Sandbox
 from forager.harvest.grading import grade
-from forager.harvest.trajectory import ExitStatus
+from forager.records.episode_settings import AgentLimits
+from forager.records.trajectory import ExitStatus
 from tests.integration.scripted import ScriptedPolicy, bash
 
 pytestmark = pytest.mark.docker

@@ -12,12 +12,13 @@ import time
 import pytest
 
 from forager.agent.environment import EpisodeEnvironment
-from forager.agent.loop import Agent, AgentLimits
+from forager.agent.loop import Agent
 from forager.engine import LABEL, client
 from forager.gc import owner_alive
 from forager.harvest.grading import grade
-from forager.harvest.trajectory import Trajectory
 from forager.jsonio import read_lines
+from forager.records.episode_settings import AgentLimits
+from forager.records.trajectory import Trajectory
 from tests.conftest import ALL_OPERATORS_TASKS, ROOT, forager
 from tests.integration.scripted import DIFF, SUBMIT, ScriptedPolicy, bash
 

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from forager.containers import Sandbox
-from forager.images.manifest import load
 from forager.images.pipeline import build_one
+from forager.records.manifest import load
 from tests.conftest import EXAMPLE_RECIPE, forager
 
 pytestmark = pytest.mark.docker
@@ -72,7 +72,7 @@ def test_failed_install_is_reported_with_its_log_and_the_others_still_build(tmp_
     res = forager("build-images", str(bad), str(EXAMPLE_RECIPE), "-o", str(out_dir), "--jobs", "2")
     assert res.returncode == 1
     log = out_dir / "logs" / "broken.build.log"
-    assert f"broken: failed" in res.stderr and str(log) in res.stderr.replace("\n", "")
+    assert "broken: failed" in res.stderr and str(log) in res.stderr.replace("\n", "")
     assert "this-package-does-not-exist-forager-test" in log.read_text()
     assert load(out_dir / "minilib.json").status == "ok"
     assert not (out_dir / "broken.json").exists()

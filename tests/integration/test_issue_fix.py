@@ -13,10 +13,10 @@ import pytest
 from forager.containers import Sandbox
 from forager.images.pipeline import build_one
 from forager.jsonio import read_lines
-from forager.tasks import ledger
+from forager.records import ledger
+from forager.records.task import Task
 from forager.tasks.issue_fix import start_state_script
 from forager.tasks.issue_fix.pipeline import run_issue_fix
-from forager.tasks.task import Task
 
 pytestmark = pytest.mark.docker
 
@@ -162,6 +162,7 @@ runs = 2
     assert outcome.status == "built", outcome.message
     yield tmp, commits, outcome.manifest
     mp.undo()
+    from forager.engine import client
     client().images.remove(outcome.manifest.image_tag, force=True)
 
 

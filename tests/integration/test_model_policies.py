@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from forager.harvest.trajectory import ExitStatus, Trajectory
 from forager.jsonio import read_lines
+from forager.records.trajectory import ExitStatus, Trajectory
 from tests.conftest import ALL_OPERATORS_TASKS, forager
 
 pytestmark = [pytest.mark.docker, pytest.mark.model]
@@ -48,7 +48,7 @@ def test_trajectories_load_with_datasets(local_server, example_tasks, tasks_dir,
 
 def test_a_file_of_episodes_without_a_model_turn_loads_alone_and_mixed(local_server, example_tasks, tasks_dir,
                                                                       tmp_path):
-    from forager.harvest.features import load_trajectories
+    from forager.records.features import load_trajectories
     down, model_out, oracle_out = tmp_path / "down.jsonl", tmp_path / "model.jsonl", tmp_path / "oracle.jsonl"
     # A server that is not there: every episode ends before its first model turn (turns: []).
     res = forager("harvest", "--tasks", str(tasks_dir / ALL_OPERATORS_TASKS), "--policy", "chat",

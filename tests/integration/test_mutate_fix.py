@@ -6,10 +6,10 @@ import pytest
 
 from forager.containers import Sandbox
 from forager.jsonio import read_lines
-from forager.tasks import ledger
+from forager.records import ledger
+from forager.records.task import Task
 from forager.tasks.mutate import OPERATORS
 from forager.tasks.mutate_fix.pipeline import Settings, generate
-from forager.tasks.task import Task
 from forager.testsuite.run import run_tests
 from tests.conftest import ALL_OPERATORS_TASKS
 

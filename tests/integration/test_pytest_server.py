@@ -6,10 +6,10 @@ import pytest
 
 from forager.containers import Sandbox
 from forager.jsonio import read_lines
-from forager.tasks import ledger
+from forager.records import ledger
+from forager.records.task import Task
 from forager.tasks.mutate_fix.pipeline import Settings, generate
 from forager.tasks.mutate_fix.workers import Workers
-from forager.tasks.task import Task
 from forager.testsuite.warm_pytest import Unavailable, WarmPytest
 from tests.conftest import ALL_OPERATORS_TASKS
 
@@ -70,6 +70,7 @@ def test_a_mutant_that_kills_the_server_is_judged_in_new_processes(example_manif
         warm.run(STATS, source.replace(MEAN, killer), ["tests/test_stats.py::test_mean"], 30)
     # Through the workers: the server is dropped, the mutant judged the old way, tree clean.
     from contextlib import ExitStack
+
     from forager.tasks.mutate.mutant import Mutant
     from forager.tasks.mutate_fix.candidates import Candidate
     mu = Mutant(file=STATS, function="mean", operator="body_partial_remove", original=source,

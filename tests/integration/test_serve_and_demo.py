@@ -11,8 +11,8 @@ import sys
 import httpx
 import pytest
 
-from forager.harvest.trajectory import Trajectory
 from forager.jsonio import read_lines
+from forager.records.trajectory import Trajectory
 from tests.conftest import ROOT, forager
 
 

@@ -9,7 +9,7 @@ import pytest
 from forager.agent.loop import disk_detail
 from forager.disk import format_size, layer_size, parse_size
 from forager.errors import ForagerError
-from forager.harvest.trajectory import ExitStatus
+from forager.records.trajectory import ExitStatus
 
 
 @pytest.mark.parametrize("text,n", [("2g", 2 << 30), ("200m", 200 << 20), ("1.5G", 3 << 29), ("512k", 512 << 10),

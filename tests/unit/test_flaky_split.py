@@ -1,7 +1,7 @@
 """Baseline and flaky tests from repeated runs; rejection rules."""
 
-from forager.images.recipe import Recipe
 from forager.images.validate import reject_reason, split_flaky
+from forager.records.recipe import Recipe
 from forager.testsuite.run import SuiteRun
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import git
 import pytest
 
+from forager.records.status import Status
 from forager.tasks.issue_fix.candidate import Candidate, Issue
 from forager.tasks.issue_fix.history import mine, qualifies, split_commit, split_paths
 from forager.tasks.issue_fix.problem import clean_message, issue_fix_statement
 from forager.tasks.issue_fix.validate import classify
-from forager.testsuite.junit import Status
 from forager.testsuite.run import SuiteRun
 
 
@@ -167,7 +167,7 @@ def test_classify_fail_to_pass_and_pass_to_pass():
 
 
 def test_github_links_and_names():
-    from forager.images.recipe import Source
+    from forager.records.recipe import Source
     from forager.tasks.issue_fix.github import linked_issues, repo_name
     text = "Fixes #12, closes owner/name#7; resolved other/repo#9; see #3; fix: #12"
     assert linked_issues(text, "Owner/Name") == [12, 7]

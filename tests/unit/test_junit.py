@@ -2,9 +2,9 @@
 
 import pytest
 
+from forager.records.recipe import TestSpec
 from forager.testsuite import junit
 from forager.testsuite.frameworks import FRAMEWORKS, pytest_options
-from forager.images.recipe import TestSpec
 
 XML = """<?xml version="1.0"?>
 <testsuites><testsuite name="pytest" tests="5">

@@ -164,7 +164,7 @@ def test_same_behaviour_ignores_lines_only(a, b, same):
     ("tox -e py311", None),
 ])
 def test_only_plain_pytest_commands_are_served(command, argv):
-    from forager.images.recipe import TestSpec
+    from forager.records.recipe import TestSpec
     from forager.testsuite.warm_pytest import pytest_argv
     assert pytest_argv(TestSpec(framework="pytest", command=command, paths=["tests"])) == argv
 

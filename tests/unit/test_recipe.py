@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from forager.errors import RecipeError
-from forager.images.recipe import load_recipe
+from forager.records.recipe import load_recipe
 
 
 def write(tmp_path: Path, text: str, name: str = "r.toml") -> Path:

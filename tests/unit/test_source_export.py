@@ -5,7 +5,7 @@ import subprocess
 import git
 
 from forager.images import source
-from forager.images.recipe import load_recipe
+from forager.records.recipe import load_recipe
 
 
 def test_git_source_is_exported_whole_and_squashed(tmp_path, monkeypatch):

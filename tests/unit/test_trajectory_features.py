@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from forager.harvest.features import load_trajectories, trajectory_features
-from forager.harvest.trajectory import (ChatMessage, ExitStatus, Grading, ServerInfo, Timings, Trajectory,
-                                        TurnRecord)
 from forager.jsonio import append_line
+from forager.records.features import load_trajectories, trajectory_features
+from forager.records.trajectory import ChatMessage, ExitStatus, Grading, ServerInfo, Timings, Trajectory, TurnRecord
 
 
 def _traj(i: int, **changes) -> Trajectory:

@@ -298,7 +298,7 @@ class Zygote:
             req = json.loads(line)
 
             def session():
-                recorder = Recorder(req["first"])
+                recorder = Recorder(req["first"])  # noqa: B023 - called at once, in this iteration
                 return recorder.answer(pytest.main(list(args), plugins=[recorder]))
 
             replies.write(json.dumps(in_fork(session, req["timeout"])) + "\n")

@@ -27,7 +27,7 @@ from forager.engine import LABEL, client
 from forager.errors import ForagerError
 from forager.hashing import digest
 from forager.images.build import INSTALL_SCRIPT
-from forager.images.manifest import Manifest
+from forager.records.manifest import Manifest
 from forager.tasks.issue_fix.start_state import KEEP_BUILD_OUTPUT
 from forager.testsuite.testfiles import is_test_path
 

@@ -17,7 +17,7 @@ from typing import Callable
 import git
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from forager.images.recipe import Source
+from forager.records.recipe import Source
 from forager.tasks.issue_fix.candidate import Candidate, Issue
 from forager.tasks.issue_fix.history import split_commit
 

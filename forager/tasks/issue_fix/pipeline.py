@@ -19,18 +19,18 @@ from pathlib import Path
 from docker.errors import DockerException
 
 from forager.errors import ForagerError
-from forager.images.manifest import Manifest
 from forager.images.source import bare_mirror
 from forager.jsonio import append_line, read_lines
 from forager.progress import console, progress
-from forager.tasks import ledger
+from forager.records import ledger
+from forager.records.manifest import Manifest
+from forager.records.task import Task, TaskMeta
 from forager.tasks.issue_fix.candidate import Candidate
 from forager.tasks.issue_fix.environment import Environment, EnvironmentFailed, Environments
 from forager.tasks.issue_fix.github import github_candidates, repo_name
 from forager.tasks.issue_fix.history import mine
 from forager.tasks.issue_fix.problem import issue_fix_statement
 from forager.tasks.issue_fix.validate import Verdict, check
-from forager.tasks.task import Task, TaskMeta
 
 VARIANT = "issue-fix"
 

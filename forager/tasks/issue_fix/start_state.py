@@ -26,7 +26,7 @@ from __future__ import annotations
 import shlex
 
 from forager.images.source import SQUASH_ENV
-from forager.tasks.task import Task
+from forager.records.task import Task
 
 SNAPSHOT_MESSAGE = "Repository snapshot"
 # Untracked output the install left (ignored now, perhaps not at an older commit) joins

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from forager.containers import Sandbox
-from forager.images.manifest import Manifest
+from forager.records.manifest import Manifest
+from forager.records.status import Status
 from forager.tasks.issue_fix.candidate import Candidate
-from forager.testsuite.junit import Status
 from forager.testsuite.run import SuiteRun, run_tests
 
 RUNS_PER_STATE = 2

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from forager.containers import Sandbox
-from forager.images.manifest import Manifest
+from forager.records.manifest import Manifest
 from forager.tasks.coverage_map import CoverageMap
 from forager.tasks.mutate import Mutant, generate_mutants
 from forager.tasks.mutate.functions import find_functions

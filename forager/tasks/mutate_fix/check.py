@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from forager.containers import Sandbox
-from forager.images.manifest import Manifest
+from forager.records.manifest import Manifest
 from forager.tasks.mutate_fix.candidates import Candidate
 from forager.testsuite.frameworks import FRAMEWORKS
 from forager.testsuite.run import SuiteRun, run_tests

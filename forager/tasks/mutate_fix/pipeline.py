@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter, defaultdict
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -13,17 +13,18 @@ from docker.errors import DockerException
 
 from forager.containers import Sandbox
 from forager.errors import ForagerError
-from forager.images.manifest import Manifest
 from forager.jsonio import append_line, read_lines
 from forager.progress import progress
-from forager.tasks import coverage_map, ledger
+from forager.records import ledger
+from forager.records.manifest import Manifest
+from forager.records.task import Task, TaskMeta
+from forager.tasks import coverage_map
 from forager.tasks.mutate import OPERATORS
 from forager.tasks.mutate.patch import unified_diff
 from forager.tasks.mutate_fix.candidates import Candidate, candidates
 from forager.tasks.mutate_fix.check import Check
 from forager.tasks.mutate_fix.workers import Workers
 from forager.tasks.problem import mutate_fix_statement
-from forager.tasks.task import Task, TaskMeta
 
 
 @dataclass

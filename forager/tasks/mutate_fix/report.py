@@ -9,7 +9,6 @@ from rich.table import Table
 from forager.progress import console
 from forager.tasks.mutate_fix.pipeline import Summary
 
-
 RUNNERS = {"fork": "in forks of the collected suite", "session": "in fresh pytest sessions forked in the server",
            "process": "in new test processes"}
 

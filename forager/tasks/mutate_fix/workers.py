@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from forager.containers import Sandbox
-from forager.images.manifest import Manifest
+from forager.records.manifest import Manifest
 from forager.tasks.mutate_fix.candidates import Candidate
 from forager.tasks.mutate_fix.check import Check, check, mutant_timeout
 from forager.testsuite.warm_pytest import Unavailable, WarmPytest

@@ -60,7 +60,6 @@ class ConstantChange(Operator):
     name = "constant_change"
 
     def edits(self, target: FunctionInfo, rng: random.Random) -> list[Edit]:
-        fn = target.node
         # String statements (docstrings and the like) do nothing at run time.
         inert = {id(expr.value) for expr in find(target, cst.Expr)}
         edits = []

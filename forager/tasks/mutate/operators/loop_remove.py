@@ -8,8 +8,8 @@ import libcst as cst
 
 from forager.tasks.mutate.functions import FunctionInfo
 from forager.tasks.mutate.operators.base import Edit, Operator
-from forager.tasks.mutate.operators.names import access, target_names
 from forager.tasks.mutate.operators.index import SCOPES, find
+from forager.tasks.mutate.operators.names import access, target_names
 from forager.tasks.mutate.operators.text import line_span
 from forager.tasks.mutate.operators.tree import inline, statements_of
 

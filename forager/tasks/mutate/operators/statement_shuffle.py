@@ -8,8 +8,8 @@ import libcst as cst
 
 from forager.tasks.mutate.functions import FunctionInfo
 from forager.tasks.mutate.operators.base import Edit, Operator
-from forager.tasks.mutate.operators.names import access, clash
 from forager.tasks.mutate.operators.index import find
+from forager.tasks.mutate.operators.names import access, clash
 from forager.tasks.mutate.operators.tree import first_code_index
 
 # Moving these makes the other statement dead or changes which names are declared, which reads

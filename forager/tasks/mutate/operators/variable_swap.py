@@ -10,8 +10,8 @@ import libcst as cst
 
 from forager.tasks.mutate.functions import FunctionInfo, child_slot
 from forager.tasks.mutate.operators.base import Edit, Operator
-from forager.tasks.mutate.operators.names import bound_locals, used_names
 from forager.tasks.mutate.operators.index import find, parent_of, rewrite
+from forager.tasks.mutate.operators.names import bound_locals, used_names
 
 RECEIVERS = ("self", "cls")
 IMPORTS = (cst.Import, cst.ImportFrom)

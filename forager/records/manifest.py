@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 
 from forager import __version__
 from forager.errors import ForagerError
-from forager.images.recipe import Recipe
 from forager.jsonio import read_model, write_atomic
-from forager.testsuite.junit import Status
+from forager.records.recipe import Recipe
+from forager.records.status import Status
 
 
 class RunSummary(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+
 from pydantic import BaseModel, Field
 
 from forager import __version__

@@ -13,21 +13,19 @@ or simply `load_trajectories(files)`.
 
 from __future__ import annotations
 
-import dataclasses
 import types
 import typing
 from enum import Enum
 
 from pydantic import BaseModel
 
-from forager.agent.loop import AgentLimits
-from forager.agent.model import Sampling
-from forager.harvest.trajectory import Trajectory
+from forager.records.episode_settings import AgentLimits, Sampling
+from forager.records.trajectory import Trajectory
 
 # Free-form dicts in the record whose keys are known: they load as structs of these numbers.
 DICT_KEYS = {
     "sampling": list(Sampling.model_fields),
-    "limits": [f.name for f in dataclasses.fields(AgentLimits)],
+    "limits": list(AgentLimits.model_fields),
 }
 _SCALARS = {str: "string", int: "int64", float: "float64", bool: "bool"}
 

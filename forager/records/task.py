@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from forager.images.recipe import TestSpec
+from forager.records.recipe import TestSpec
 
 
 class TaskMeta(BaseModel):

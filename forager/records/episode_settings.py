@@ -1,0 +1,20 @@
+"""The settings of an episode that its trajectory records: sampling and limits, with the defaults
+every stage and the CLI read from here."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Sampling(BaseModel):
+    temperature: float = 0.7
+    top_p: float = 0.95
+    max_tokens: int = Field(4096, description="new tokens per model turn at most")
+    seed: int | None = None
+
+
+class AgentLimits(BaseModel):
+    max_turns: int = 128
+    max_context_tokens: int = 131_072
+    max_seconds: float = 3600.0
+    max_format_errors: int = Field(3, description="consecutive")
