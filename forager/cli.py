@@ -103,26 +103,20 @@ def tasks(variant: str = typer.Option(..., help="mutate-fix or issue-fix"),
     """Generate validated tasks from built images (resumable: a rerun skips what is done)."""
     from forager.engine import client
     from forager.records.manifest import resolve
+    from forager.tasks.variants import variant_of
+    chosen = variant_of(variant)
     manifests = [resolve(ref, images_dir) for ref in _split(images_)]
     client()
-    if variant == "mutate-fix":
-        from forager.tasks.mutate_fix.pipeline import Settings, generate
-        from forager.tasks.mutate_fix.report import print_summary
+    if chosen.name == "mutate-fix":
         ops = [o.strip() for o in operators.split(",")] if operators else None
         _check_operators(ops)
-        summary = generate(manifests, output, Settings(per_image, per_operator, seed, ops, max_checks, warm=not fresh,
-                                                              workers=workers or default_workers(jobs)), jobs)
-        print_summary(summary, output)
-        if summary.failed_images:
-            raise typer.Exit(1)
-    elif variant == "issue-fix":
-        from forager.tasks.issue_fix.pipeline import run_issue_fix
-        summary = run_issue_fix(manifests, output, seed=seed, max_candidates=max_candidates,
-                                per_image=per_image, jobs=jobs)
-        if summary.failed_images:
-            raise typer.Exit(1)
+        options = dict(per_image=per_image, per_operator=per_operator, seed=seed, operators=ops, max_checks=max_checks,
+                       warm=not fresh, workers=workers or default_workers(jobs))
     else:
-        raise ForagerError(f"--variant must be mutate-fix or issue-fix, not '{variant}'")
+        options = dict(seed=seed, max_candidates=max_candidates, per_image=per_image)
+    summary = chosen.generate(manifests, output, options, jobs)
+    if summary.failed_images:
+        raise typer.Exit(1)
 
 
 def default_workers(jobs: int) -> int:

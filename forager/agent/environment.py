@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from forager.agent.shell import ShellSession
-from forager.agent.start_state import start_script
 from forager.agent.tools import Tools, ToolSettings
 from forager.containers import Limits, Sandbox
 from forager.errors import ForagerError
 from forager.records.task import Task
+from forager.tasks.variants import variant_of
 
 
 class StartStateError(ForagerError):
@@ -41,7 +41,8 @@ class EpisodeEnvironment:
         patch_path = "/tmp/.forager-bug.patch"
         if self.task.bug_patch:
             self.box.write_file(patch_path, self.task.bug_patch.encode())
-        res = self.box.exec(start_script(self.task, patch_path), timeout=300, workdir="/")
+        script = variant_of(self.task.variant).start_script(self.task, patch_path)
+        res = self.box.exec(script, timeout=300, workdir="/")
         if res.exit_code != 0:
             raise StartStateError(f"start state of {self.task.instance_id} failed: {res.output.strip()[-300:]}")
 

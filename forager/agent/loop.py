@@ -17,15 +17,12 @@ from forager.agent.tools import ToolResult, Tools
 from forager.disk import DiskLimitExceeded
 from forager.records.episode_settings import AgentLimits
 from forager.records.trajectory import ChatMessage, ExitStatus, ToolArguments, ToolCallRecord, TurnRecord
+from forager.work.runner import Interrupted
 
 
 def disk_detail(reason: str) -> str:
     """'the episode container wrote more than 2 GB (its disk budget) and was stopped' for an episode."""
     return reason.replace(" and was stopped", "; the episode was stopped")
-
-
-class Interrupted(Exception):
-    """The harvester is shutting down; the episode is dropped (a rerun does it again)."""
 
 
 class EpisodeEnd(Exception):

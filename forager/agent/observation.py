@@ -54,28 +54,30 @@ def observation_message(tool: str, output: str, *, turns_left: int, tokens_left:
     )
 
 
-def cap_output(text: str, max_chars: int = DEFAULT_MAX_OUTPUT_CHARS) -> tuple[str, bool]:
+def cap_output(text: str, max_chars: int = DEFAULT_MAX_OUTPUT_CHARS, uncounted: int = 0) -> tuple[str, bool]:
     """Shorten `text` to at most `max_chars`, keeping its head and tail.
 
     The start of an output usually says what ran and its end says how it went (a
     traceback, a test summary), so the middle is what goes. A line in its place states
-    how many characters were cut. Returns the text and whether it was cut.
+    how many bytes were cut. Returns the text and whether it was cut. `uncounted`:
+    bytes already taken from the middle before this call (the shell server bounds what
+    crosses the channel); the notice counts them too, and `text` is then cut whatever its size.
     """
     if max_chars < MIN_CAP:
         raise ValueError(f"max_chars must be at least {MIN_CAP}, got {max_chars}")
-    if len(text) <= max_chars:
+    if len(text) <= max_chars and not uncounted:
         return text, False
     # Size the notice for the largest count it could show, so the result never overflows.
-    room = max_chars - len(_notice(len(text))) - 2  # the newlines around the notice
+    room = max_chars - len(_notice(len(text.encode()) + uncounted)) - 2  # the newlines around the notice
     head = _head(text, room // 2)
     tail = _tail(text, room - room // 2)
-    cut = len(text) - len(head) - len(tail)
+    cut = len(text[len(head): len(text) - len(tail)].encode()) + uncounted
     head = head if head.endswith("\n") else head + "\n"
     return f"{head}{_notice(cut)}\n{tail}", True
 
 
 def _notice(cut: int) -> str:
-    return f"[... {cut} characters cut from the middle of this output ...]"
+    return f"[... {cut} bytes of output cut from the middle ...]"
 
 
 def _head(text: str, size: int) -> str:

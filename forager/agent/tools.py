@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from forager.agent.observation import DEFAULT_MAX_OUTPUT_CHARS, cap_output
 from forager.agent.protocol import BashCall, CreateCall, EditCall, SubmitCall
 from forager.agent.shell import ShellDied, ShellSession
+
+# The shell server keeps this many times the cap (head and tail) so that a command printing
+# gigabytes never crosses the channel; the cut the model sees is made here, by cap_output.
+TRANSFER_FACTOR = 4
 
 
 @dataclass
@@ -23,7 +28,7 @@ class ToolResult:
 @dataclass
 class ToolSettings:
     bash_timeout: float = 120.0
-    output_cap: int = 16_000
+    output_cap: int = DEFAULT_MAX_OUTPUT_CHARS
     max_patch_bytes: int = 1_000_000
 
 
@@ -47,22 +52,19 @@ class Tools:
         s = self.settings
         try:
             ans = self.session.request({"op": "bash", "cmd": call.command, "timeout": s.bash_timeout,
-                                        "cap": s.output_cap}, timeout=s.bash_timeout + 60)
+                                        "cap": TRANSFER_FACTOR * s.output_cap}, timeout=s.bash_timeout + 60)
         except ShellDied:
             # The command killed the shell server itself (e.g. `kill -9 -1`); ShellDied from
             # restart() means the container is gone, which ends the episode.
             self.session.restart()
             return ToolResult("[the command killed the shell; a new shell was started "
                               "(cd and exports were reset)]", -1, restarted=True)
-        text = ans["head"]
-        if ans["dropped"]:
-            text += f"\n[... {ans['dropped']} bytes of output cut here ...]\n"
-        text += ans["tail"]
+        text, cut = cap_output(ans["head"] + ans["tail"], s.output_cap, uncounted=ans["dropped"])
         if ans["note"]:
             text += ("\n" if text and not text.endswith("\n") else "") + f"[{ans['note']}]"
         elif ans["exit_code"] != 0:
             text += ("\n" if text and not text.endswith("\n") else "") + f"[exit code {ans['exit_code']}]"
-        return ToolResult(text, ans["exit_code"], bool(ans["dropped"]), ans["timed_out"], ans["restarted"],
+        return ToolResult(text, ans["exit_code"], cut, ans["timed_out"], ans["restarted"],
                           duration=ans["duration"])
 
     def edit(self, call: EditCall) -> ToolResult:

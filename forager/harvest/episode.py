@@ -20,6 +20,7 @@ from forager.harvest.grading import grade
 from forager.records.episode_settings import AgentLimits, Sampling
 from forager.records.task import Task
 from forager.records.trajectory import ExitStatus, Grading, TestResult, Timings, Trajectory
+from forager.tasks.variants import variant_of
 
 POLICIES = ("cwm", "chat", "oracle")
 
@@ -47,9 +48,8 @@ class HarvestSettings:
 
 def prompts_for(task: Task, s: HarvestSettings) -> tuple[str, str]:
     values = {"repo": task.repo, "max_turns": s.limits.max_turns, "problem_statement": task.problem_statement}
-    user_name = "user_issue_fix" if task.variant == "issue-fix" else "user_mutate_fix"
     return (fill_prompt(load_prompt("system", s.prompts_dir), **values),
-            fill_prompt(load_prompt(user_name, s.prompts_dir), **values))
+            fill_prompt(load_prompt(variant_of(task.variant).user_prompt, s.prompts_dir), **values))
 
 
 def run_episode(task: Task, attempt: int, s: HarvestSettings, server: dict, labels: dict, stop=None) -> Trajectory:

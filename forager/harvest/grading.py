@@ -13,6 +13,7 @@ import time
 from forager.containers import Limits, Sandbox
 from forager.records.task import Task
 from forager.records.trajectory import Grading, TestResult
+from forager.tasks.variants import variant_of
 from forager.testsuite.run import run_tests
 from forager.testsuite.testfiles import is_protected
 
@@ -22,19 +23,6 @@ APPLY_METHODS = [
     ("git apply --recount", "git apply --whitespace=nowarn --recount --ignore-whitespace {p}"),
     ("patch --fuzz", "patch --batch --forward -p1 --fuzz=3 -i {p}"),
 ]
-
-
-def _base_state(box: Sandbox, task: Task) -> str | None:
-    """Put /testbed in the task's start state (clean HEAD + bug, or the issue's base commit)."""
-    if task.variant == "issue-fix":
-        # Keep the install's output (egg-info, build/) that an older base's .gitignore misses.
-        from forager.tasks.issue_fix.start_state import KEEP_BUILD_OUTPUT
-        res = box.exec(f"{KEEP_BUILD_OUTPUT} && git checkout -q -f {shlex.quote(task.commit or 'HEAD')} "
-                       "&& git clean -fdq", timeout=120)
-    else:
-        box.write_file("/tmp/.forager-grade/bug.patch", task.bug_patch.encode())
-        res = box.exec("git apply --whitespace=nowarn /tmp/.forager-grade/bug.patch", timeout=120)
-    return None if res.exit_code == 0 else f"start state failed: {res.output.strip()[-300:]}"
 
 
 def _apply(box: Sandbox, patch: str) -> str | None:
@@ -75,16 +63,17 @@ def grade(task: Task, patch: str | None, timeout: float | None = None) -> Gradin
                        fail_to_pass=not_run(task.FAIL_TO_PASS), pass_to_pass=not_run(task.PASS_TO_PASS))
     with Sandbox.start(task.image, kind="grade", limits=Limits(memory="4g", cpus=1.0, pids=512),
                        labels={"forager.instance": task.instance_id}) as box:
-        if err := _base_state(box, task):
+        variant = variant_of(task.variant)
+        if err := variant.grading_state(box, task):
             return Grading(resolved=False, applied=False, error=err, duration=time.monotonic() - t0)
         method = _apply(box, patch)
         if method is None:
             return Grading(resolved=False, applied=False, error="the submitted patch does not apply",
                            duration=time.monotonic() - t0)
         restored = _restore_protected(box)
-        if task.test_patch:
-            box.write_file("/tmp/.forager-grade/test.patch", task.test_patch.encode())
-            box.exec("git apply --whitespace=nowarn /tmp/.forager-grade/test.patch", timeout=120)
+        if err := variant.grading_tests(box, task):
+            return Grading(resolved=False, applied=True, apply_method=method, restored_files=restored, error=err,
+                           duration=round(time.monotonic() - t0, 3))
         wanted = task.FAIL_TO_PASS + task.PASS_TO_PASS
         run = run_tests(box, task.test_spec, wanted, timeout=timeout or task.test_spec.timeout)
     f2p = [TestResult(test=t, status=run.statuses.get(t, "missing")) for t in task.FAIL_TO_PASS]

@@ -21,7 +21,7 @@ DEBIAN_PACKAGES = "python3,python3-venv,python3-pip,git,ca-certificates,procps,p
 # The package list is part of the tag, so changing it bootstraps a new root filesystem.
 ROOTFS_TAG = f"forager/rootfs:bookworm-{digest(DEBIAN_PACKAGES)[:8]}"
 TOOLS = "pytest coverage"
-HELPERS = paths.PACKAGE_DIR / "images" / "helpers"
+HELPERS_SOURCE = paths.PACKAGE_DIR / "images" / "helpers"
 
 
 def alias(python: str) -> str:
@@ -83,9 +83,9 @@ def _context(tmp: Path, from_image: str, setup: str) -> tuple[Path, str]:
         from_image=from_image, setup=setup, tools=TOOLS, pip_env=env_lines)
     (tmp / "Dockerfile").write_text(text)
     (tmp / "host-ca.crt").write_bytes(host.ca_bundle())
-    shutil.copytree(HELPERS, tmp / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(HELPERS_SOURCE, tmp / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
     from_id = client().images.get(from_image).id
-    return tmp, digest(text, from_id, host.ca_bundle(), tree_digest(HELPERS))
+    return tmp, digest(text, from_id, host.ca_bundle(), tree_digest(HELPERS_SOURCE))
 
 
 def build_base(python: str, origin: str = "auto", force: bool = False) -> str:

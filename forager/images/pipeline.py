@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,13 +13,14 @@ from forager.engine import client
 from forager.errors import ForagerError
 from forager.images.build import BuildPlan, build_repo_image, plan_build
 from forager.images.validate import validate_image
-from forager.progress import console, progress
+from forager.progress import console
 from forager.records import manifest as mf
 from forager.records.recipe import load_recipe
+from forager.work.runner import Item, ItemContext, RunSpec, run_items
 
 
 @dataclass
-class Outcome:
+class BuildOutcome:
     recipe: str
     name: str
     status: str  # built | up-to-date | rejected | failed
@@ -53,7 +53,7 @@ def _manifest(plan: BuildPlan, image_id: str, verdict, build_log: Path, val_log:
         build_log=str(build_log), validation_log=str(val_log))
 
 
-def build_one(recipe_path: Path, out_dir: Path, force: bool = False, say=lambda s: None) -> Outcome:
+def build_one(recipe_path: Path, out_dir: Path, force: bool = False, say=lambda s: None) -> BuildOutcome:
     t0 = time.monotonic()
     name = recipe_path.stem
     try:
@@ -62,7 +62,7 @@ def build_one(recipe_path: Path, out_dir: Path, force: bool = False, say=lambda 
         say("resolving")
         plan = plan_build(loaded)
         if not force and (m := _up_to_date(plan, out_dir)):
-            return Outcome(str(recipe_path), name, "up-to-date", manifest=m, seconds=time.monotonic() - t0)
+            return BuildOutcome(str(recipe_path), name, "up-to-date", manifest=m, seconds=time.monotonic() - t0)
         logs = out_dir / "logs"
         build_log, val_log = logs / f"{name}.build.log", logs / f"{name}.validate.log"
         say("building")
@@ -72,33 +72,35 @@ def build_one(recipe_path: Path, out_dir: Path, force: bool = False, say=lambda 
         m = _manifest(plan, image_id, verdict, build_log, val_log)
         mf.save(m, out_dir)
         if verdict.reject_reason:
-            return Outcome(str(recipe_path), name, "rejected", f"{verdict.reject_reason} (log: {val_log})",
+            return BuildOutcome(str(recipe_path), name, "rejected", f"{verdict.reject_reason} (log: {val_log})",
                            m, time.monotonic() - t0)
-        return Outcome(str(recipe_path), name, "built", manifest=m, seconds=time.monotonic() - t0)
+        return BuildOutcome(str(recipe_path), name, "built", manifest=m, seconds=time.monotonic() - t0)
     except ForagerError as exc:
-        return Outcome(str(recipe_path), name, "failed", str(exc), seconds=time.monotonic() - t0)
+        return BuildOutcome(str(recipe_path), name, "failed", str(exc), seconds=time.monotonic() - t0)
     except (GitCommandError, DockerException, OSError) as exc:
         # Not a user mistake but still one repository's failure: record it, keep going.
         detail = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else ""
-        return Outcome(str(recipe_path), name, "failed", f"{type(exc).__name__}: {detail}",
+        return BuildOutcome(str(recipe_path), name, "failed", f"{type(exc).__name__}: {detail}",
                        seconds=time.monotonic() - t0)
 
 
-def build_images(recipes: list[Path], out_dir: Path, jobs: int = 1, force: bool = False) -> list[Outcome]:
+def build_images(recipes: list[Path], out_dir: Path, jobs: int = 1, force: bool = False) -> list[BuildOutcome]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    with progress() as bar:
-        overall = bar.add_task("build-images", total=len(recipes), status="")
+    outcomes: dict[str, BuildOutcome] = {}
+    items = [Item(str(i), path, label=path.stem) for i, path in enumerate(recipes)]
 
-        def work(path: Path) -> Outcome:
-            t = bar.add_task(path.stem, total=1, status="queued")
-            outcome = build_one(path, out_dir, force, say=lambda s: bar.update(t, status=s))
-            bar.update(t, completed=1, status=outcome.status)
-            bar.advance(overall)
-            return outcome
+    def work(path: Path, ctx: ItemContext) -> BuildOutcome:
+        outcome = build_one(path, out_dir, force, say=ctx.say)
+        ctx.say(outcome.status)
+        return outcome
 
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            outcomes = list(pool.map(work, recipes))
-    for o in outcomes:
+    def on_failure(item: Item, reason: str) -> None:
+        outcomes[item.key] = BuildOutcome(str(item.value), item.value.stem, "failed", reason)
+
+    run_items(items, RunSpec(title="build-images", work=work, on_failure=on_failure,
+                             on_result=lambda item, o: outcomes.__setitem__(item.key, o)), jobs=jobs)
+    ordered = [outcomes[i.key] for i in items if i.key in outcomes]
+    for o in ordered:
         if o.status in ("failed", "rejected"):
             console.print(f"[red]{o.name}: {o.status}[/red]: {o.message}")
-    return outcomes
+    return ordered

@@ -14,7 +14,7 @@ from forager.testsuite.run import SuiteRun, run_tests
 
 
 @dataclass
-class Verdict:
+class SuiteVerdict:
     baseline: dict[str, Status]
     flaky: list[str]
     runs: list[RunSummary]
@@ -71,7 +71,7 @@ def _packages(box: Sandbox) -> dict[str, str]:
     return pkgs
 
 
-def validate_image(image: str, recipe: Recipe, log_path: Path) -> Verdict:
+def validate_image(image: str, recipe: Recipe, log_path: Path) -> SuiteVerdict:
     """Run the suite recipe.validation.runs times in one container with no network."""
     runs: list[SuiteRun] = []
     with Sandbox.start(image, kind="validate") as box, log_path.open("w") as log:
@@ -84,5 +84,5 @@ def validate_image(image: str, recipe: Recipe, log_path: Path) -> Verdict:
             log.flush()
         packages = _packages(box)
     baseline, flaky = split_flaky(runs)
-    return Verdict(baseline, flaky, [summarize(r) for r in runs], reject_reason(recipe, runs, baseline),
+    return SuiteVerdict(baseline, flaky, [summarize(r) for r in runs], reject_reason(recipe, runs, baseline),
                    python, packages)

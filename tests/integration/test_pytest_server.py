@@ -72,7 +72,7 @@ def test_a_mutant_that_kills_the_server_is_judged_in_new_processes(example_manif
     from contextlib import ExitStack
 
     from forager.tasks.mutate.mutant import Mutant
-    from forager.tasks.mutate_fix.candidates import Candidate
+    from forager.tasks.mutate_fix.candidates import MutantCandidate
     mu = Mutant(file=STATS, function="mean", operator="body_partial_remove", original=source,
                 mutated=source.replace(MEAN, "    return 0\n"), start_line=18, end_line=20, description="test")
     reasons = []
@@ -80,7 +80,7 @@ def test_a_mutant_that_kills_the_server_is_judged_in_new_processes(example_manif
         workers = Workers(example_manifest, box, 1, stack, serve=False, on_fallback=reasons.append)
         worker = workers.workers[0]
         worker.warm = warm
-        result = workers.check(worker, Candidate(mu, ("tests/test_stats.py::test_mean",)))
+        result = workers.check(worker, MutantCandidate(mu, ("tests/test_stats.py::test_mean",)))
     assert worker.warm is None and reasons and "stopped" in reasons[0]
     assert result.runner == "process" and result.outcome == "kept"
     assert box.exec("git status --porcelain --untracked-files=all").output == ""

@@ -9,7 +9,7 @@ import git
 import pytest
 
 from forager.records.status import Status
-from forager.tasks.issue_fix.candidate import Candidate, Issue
+from forager.tasks.issue_fix.candidate import FixCandidate, Issue
 from forager.tasks.issue_fix.history import mine, qualifies, split_commit, split_paths
 from forager.tasks.issue_fix.problem import clean_message, issue_fix_statement
 from forager.tasks.issue_fix.validate import classify
@@ -142,7 +142,7 @@ def test_problem_statement_from_commit_message(history):
 
 
 def test_problem_statement_from_issue():
-    cand = Candidate(commit="a" * 40, parent="b" * 40, message="Fix it (#3)", test_files=("tests/test_x.py",),
+    cand = FixCandidate(commit="a" * 40, parent="b" * 40, message="Fix it (#3)", test_files=("tests/test_x.py",),
                      code_files=("x.py",), test_patch="", gold_patch="", origin="github",
                      issue=Issue(3, "Crash on empty input", "<!-- template -->\nSteps: call f([])"))
     text = issue_fix_statement(cand, "owner/name")

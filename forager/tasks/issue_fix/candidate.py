@@ -1,4 +1,4 @@
-"""Candidate: one real change (a commit, or a merged pull request) split into tests and code."""
+"""FixCandidate: one real change (a commit, or a merged pull request) split into tests and code."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class Issue:
 
 
 @dataclass(frozen=True)
-class Candidate:
+class FixCandidate:
     """A change from `parent` (the task's base commit) to `commit` (the fix, with its tests).
 
     test_patch holds every changed test file (forager.testsuite.testfiles.is_test_path),

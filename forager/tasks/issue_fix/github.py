@@ -18,7 +18,7 @@ import git
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from forager.records.recipe import Source
-from forager.tasks.issue_fix.candidate import Candidate, Issue
+from forager.tasks.issue_fix.candidate import FixCandidate, Issue
 from forager.tasks.issue_fix.history import split_commit
 
 LINK_RE = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+([\w.-]+/[\w.-]+)?#(\d+)\b", re.I)
@@ -58,7 +58,7 @@ def _is_ancestor(repo: git.Repo, commit: str, head: str) -> bool:
 
 
 def github_candidates(mirror: git.Repo, source: Source, head: str, limit: int,
-                      note: Callable[[str], None]) -> list[Candidate]:
+                      note: Callable[[str], None]) -> list[FixCandidate]:
     """Up to `limit` candidates from merged pull requests linked to issues; [] when offline."""
     name = repo_name(source)
     if name is None or limit <= 0:
@@ -74,7 +74,7 @@ def github_candidates(mirror: git.Repo, source: Source, head: str, limit: int,
     try:
         gh_repo = _retrying(gh.get_repo)(name)
         pulls = gh_repo.get_pulls(state="closed", sort="created", direction="desc")
-        found: list[Candidate] = []
+        found: list[FixCandidate] = []
         page = 0
         while len(found) < limit and page * gh.per_page < limit * PULLS_PER_CANDIDATE:
             batch = _retrying(pulls.get_page)(page)
@@ -94,7 +94,7 @@ def github_candidates(mirror: git.Repo, source: Source, head: str, limit: int,
         return []
 
 
-def _candidate(mirror: git.Repo, gh_repo, name: str, head: str, pr) -> Candidate | None:
+def _candidate(mirror: git.Repo, gh_repo, name: str, head: str, pr) -> FixCandidate | None:
     sha = pr.merge_commit_sha
     if pr.merged_at is None or not sha or not _is_ancestor(mirror, sha, head):
         return None

@@ -13,7 +13,7 @@ from typing import Iterator
 
 import git
 
-from forager.tasks.issue_fix.candidate import Candidate, Issue
+from forager.tasks.issue_fix.candidate import FixCandidate, Issue
 from forager.testsuite.testfiles import is_test_path
 
 # Commits looked at, at most, per image when --max-candidates is not reached sooner.
@@ -56,7 +56,7 @@ def diff(repo: git.Repo, parent: str, commit: str, paths: list[str]) -> str:
 
 
 def split_commit(repo: git.Repo, commit: str, parent: str | None = None, *,
-                 issue: Issue | None = None, pull_request: int | None = None) -> Candidate | None:
+                 issue: Issue | None = None, pull_request: int | None = None) -> FixCandidate | None:
     """The candidate for `commit` (against its first parent unless given), or None if it does not qualify."""
     c = repo.commit(commit)
     if parent is None:
@@ -71,7 +71,7 @@ def split_commit(repo: git.Repo, commit: str, parent: str | None = None, *,
     except UnicodeDecodeError:
         return None  # a patch that is not UTF-8 text cannot go into a JSON task
     message = c.message if isinstance(c.message, str) else c.message.decode("utf-8", "replace")
-    return Candidate(commit=c.hexsha, parent=parent, message=message, test_files=tuple(tests),
+    return FixCandidate(commit=c.hexsha, parent=parent, message=message, test_files=tuple(tests),
                      code_files=tuple(code), test_patch=test_patch, gold_patch=gold_patch,
                      origin="github" if issue else "history", issue=issue, pull_request=pull_request)
 
@@ -88,9 +88,9 @@ def _first_parent_log(repo: git.Repo, head: str, max_scan: int) -> Iterator[tupl
         yield ids[0], ids[1:], [ln for ln in lines[1:] if ln]
 
 
-def mine(repo: git.Repo, head: str, max_candidates: int, max_scan: int = MAX_SCAN) -> list[Candidate]:
+def mine(repo: git.Repo, head: str, max_candidates: int, max_scan: int = MAX_SCAN) -> list[FixCandidate]:
     """Up to max_candidates candidates, newest first, from the history behind `head`."""
-    found: list[Candidate] = []
+    found: list[FixCandidate] = []
     for commit, parents, paths in _first_parent_log(repo, head, max_scan):
         if len(found) >= max_candidates:
             break

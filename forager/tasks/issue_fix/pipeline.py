@@ -10,27 +10,27 @@ outcome and reason, so a rerun skips it; a failing candidate or image never stop
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from docker.errors import DockerException
 
 from forager.errors import ForagerError
 from forager.images.source import bare_mirror
-from forager.jsonio import append_line, read_lines
-from forager.progress import console, progress
+from forager.jsonio import append_line
+from forager.progress import console
 from forager.records import ledger
 from forager.records.manifest import Manifest
 from forager.records.task import Task, TaskMeta
-from forager.tasks.issue_fix.candidate import Candidate
-from forager.tasks.issue_fix.environment import Environment, EnvironmentFailed, Environments
+from forager.tasks.image_stage import already_done, run_images
+from forager.tasks.issue_fix.candidate import FixCandidate
+from forager.tasks.issue_fix.commit_environments import Environment, EnvironmentFailed, Environments
 from forager.tasks.issue_fix.github import github_candidates, repo_name
 from forager.tasks.issue_fix.history import mine
 from forager.tasks.issue_fix.problem import issue_fix_statement
-from forager.tasks.issue_fix.validate import Verdict, check
+from forager.tasks.issue_fix.report import print_summary
+from forager.tasks.issue_fix.summary import ImageStats, Summary
+from forager.tasks.issue_fix.validate import FixVerdict, check
 
 VARIANT = "issue-fix"
 
@@ -40,25 +40,6 @@ class Settings:
     max_candidates: int = 50
     per_image: int | None = None
     seed: int = 0
-
-
-@dataclass
-class ImageStats:
-    candidates: int = 0
-    validated: int = 0
-    kept: int = 0
-    reused: int = 0
-    reinstalled: int = 0
-
-
-@dataclass
-class Summary:
-    images: dict[str, ImageStats] = field(default_factory=dict)
-    outcomes: Counter = field(default_factory=Counter)
-    rejected: list[tuple[str, str, str, str]] = field(default_factory=list)  # image, commit, outcome, reason
-    failed_images: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class IssueFixAttempt(ledger.Attempt):
@@ -92,7 +73,7 @@ def require_history(m: Manifest) -> None:
                            f"`history = \"full\"` under [source] in {where}; rebuild the image after changing it")
 
 
-def make_task(m: Manifest, cand: Candidate, v: Verdict, env: Environment, seed: int) -> Task:
+def make_task(m: Manifest, cand: FixCandidate, v: FixVerdict, env: Environment, seed: int) -> Task:
     meta = TaskMeta(seed=seed, source_commit=cand.commit, description=cand.message.strip().splitlines()[0][:200]
                     if cand.message.strip() else None,
                     environment=env.kind, environment_reason=env.reason or None, base_image=m.image_tag,
@@ -107,7 +88,7 @@ def make_task(m: Manifest, cand: Candidate, v: Verdict, env: Environment, seed: 
                 test_spec=m.recipe.test, meta=meta)
 
 
-def gather(m: Manifest, s: Settings, note) -> tuple[object, list[Candidate]]:
+def gather(m: Manifest, s: Settings, note) -> tuple[object, list[FixCandidate]]:
     """(bare mirror, candidates newest first: GitHub's, then the history's, no commit twice)."""
     mirror = bare_mirror(m.recipe.source)
     found = github_candidates(mirror, m.recipe.source, m.commit, s.max_candidates, note)
@@ -121,7 +102,7 @@ def gather(m: Manifest, s: Settings, note) -> tuple[object, list[Candidate]]:
     return mirror, found[: s.max_candidates]
 
 
-def _validate(envs: Environments, m: Manifest, cand: Candidate) -> tuple[Verdict, Environment | None]:
+def _validate(envs: Environments, m: Manifest, cand: FixCandidate) -> tuple[FixVerdict, Environment | None]:
     try:
         box, env = envs.for_base(cand.parent)
         v = check(box, m, cand)
@@ -131,9 +112,9 @@ def _validate(envs: Environments, m: Manifest, cand: Candidate) -> tuple[Verdict
             v = check(box, m, cand)
         return v, env
     except EnvironmentFailed as exc:
-        return Verdict("environment-failed", str(exc)), None
+        return FixVerdict("environment-failed", str(exc)), None
     except (ForagerError, DockerException) as exc:
-        return Verdict("error", f"{type(exc).__name__}: {str(exc)[:300]}"), None
+        return FixVerdict("error", f"{type(exc).__name__}: {str(exc)[:300]}"), None
 
 
 def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict, say, note) -> None:
@@ -159,7 +140,7 @@ def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict,
                 envs.keep(env)
                 append_line(out, task)
                 task_id, kept = task.instance_id, kept + 1
-            append_line(ledger.ledger_path(out), IssueFixAttempt(
+            ledger.record(out, IssueFixAttempt(
                 manifest_id=m.id, key=cand.key, operator=f"{VARIANT}:{cand.origin}", outcome=v.outcome,
                 seconds=round(v.seconds, 3), instance_id=task_id, reason=v.reason,
                 environment=env.kind if env else None))
@@ -174,21 +155,11 @@ def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict,
                     summary.rejected.append((m.id, cand.short, v.outcome, v.reason))
 
 
-def already_done(out: Path) -> dict:
-    """Issue-fix ledger entries, plus tasks written just before a crash that missed their ledger line."""
-    # An "error" (the engine failed, not the candidate) is tried again on the next run.
-    done = {k: a for k, a in ledger.load(out).items() if a.operator.startswith(VARIANT) and a.outcome != "error"}
-    for t in read_lines(out, Task):
-        if t.variant == VARIANT and t.meta.source_commit:
-            key = (t.manifest_id, t.meta.source_commit)
-            done.setdefault(key, ledger.Attempt(manifest_id=t.manifest_id, key=t.meta.source_commit,
-                                                operator=VARIANT, outcome="kept", seconds=0,
-                                                instance_id=t.instance_id))
-    return done
-
-
 def generate(manifests: list[Manifest], out: Path, s: Settings, jobs: int = 1) -> Summary:
-    summary, done = Summary(), already_done(out)
+    # An "error" (the engine failed, not the candidate) is tried again on the next run.
+    summary = Summary()
+    done = already_done(out, VARIANT, lambda t: t.meta.source_commit,
+                        keep=lambda a: a.operator.startswith(VARIANT) and a.outcome != "error")
 
     def note(msg: str) -> None:
         with summary.lock:
@@ -197,22 +168,7 @@ def generate(manifests: list[Manifest], out: Path, s: Settings, jobs: int = 1) -
             summary.notes.append(msg)
         console.print(f"[yellow]note[/yellow]: {msg}", markup=True, highlight=False)
 
-    with progress() as bar:
-        overall = bar.add_task(VARIANT, total=len(manifests), status="")
-
-        def work(m: Manifest) -> None:
-            t = bar.add_task(m.id, total=1, status="starting")
-            try:
-                run_image(m, out, s, summary, done, say=lambda msg: bar.update(t, status=msg), note=note)
-                bar.update(t, completed=1, status="done")
-            except (ForagerError, DockerException) as exc:
-                with summary.lock:
-                    summary.failed_images[m.id] = str(exc)
-                bar.update(t, completed=1, status="failed")
-            bar.advance(overall)
-
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            list(pool.map(work, manifests))
+    run_images(manifests, VARIANT, summary, lambda m, ctx: run_image(m, out, s, summary, done, ctx.say, note), jobs)
     return summary
 
 
@@ -221,6 +177,5 @@ def run_issue_fix(manifests: list[Manifest], output: Path, *, seed: int = 0, max
     """Generate issue-fix tasks into `output` (appending; a rerun resumes) and print a summary."""
     summary = generate(manifests, Path(output), Settings(max_candidates, per_image, seed), jobs)
     if show:
-        from forager.tasks.issue_fix.report import print_summary
         print_summary(summary, Path(output))
     return summary

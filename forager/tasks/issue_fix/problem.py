@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from string import Template
 
-from forager.tasks.issue_fix.candidate import Candidate
+from forager.tasks.issue_fix.candidate import FixCandidate
 from forager.tasks.problem import TEMPLATES
 
 TEMPLATE_FILE = TEMPLATES / "issue_fix_problem.txt"
@@ -43,7 +43,7 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_CHARS else text[:MAX_CHARS].rstrip() + "\n[...]"
 
 
-def issue_fix_statement(cand: Candidate, repo: str) -> str:
+def issue_fix_statement(cand: FixCandidate, repo: str) -> str:
     if cand.issue is not None:
         title, details = cand.issue.title.strip(), _COMMENT.sub("", cand.issue.body).strip()
         origin = f"issue #{cand.issue.number} of {repo}"

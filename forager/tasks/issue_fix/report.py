@@ -8,7 +8,7 @@ from rich.markup import escape
 
 from forager.progress import console
 from forager.tables import Col, fitted
-from forager.tasks.issue_fix.pipeline import ImageStats, Summary
+from forager.tasks.issue_fix.summary import ImageStats, Summary
 
 MAX_REASONS = 20
 

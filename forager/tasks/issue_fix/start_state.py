@@ -42,9 +42,7 @@ if ! git cat-file -e "$base^{{commit}}" 2>/dev/null; then
   echo "forager: base commit $base is not in this image's history" >&2
   exit 3
 fi
-{keep_build_output}
-git checkout -q -f --detach "$base"
-git clean -fdq
+{checkout}
 find . -maxdepth 3 -path ./.git -prune -o -path '*.egg-info/SOURCES.txt' -type f -print | while IFS= read -r f; do
   while IFS= read -r line; do [ -e "$line" ] && printf '%s\\n' "$line"; done < "$f" > "$f.new" || true
   mv "$f.new" "$f"
@@ -69,10 +67,21 @@ rm -rf "$keep"
 """
 
 
+def checkout_base(commit: str, keep_build_output: bool = True, sep: str = " && ") -> str:
+    """Bash: /testbed at `commit` (forced, detached), untracked files removed but the install's output.
+
+    The one way Forager moves a repository image to a base commit; `sep="\n"` for scripts
+    under `set -e` (where a failure inside an && list would not stop the script).
+    """
+    steps = [KEEP_BUILD_OUTPUT] if keep_build_output else []
+    steps += [f"git checkout -q -f --detach {shlex.quote(commit)}", "git clean -fdq"]
+    return sep.join(steps)
+
+
 def start_state_script(task: Task) -> str:
     """Bash that puts /testbed at task.commit with no later commit or object reachable."""
     if task.variant != "issue-fix" or not task.commit:
         raise ValueError(f"{task.instance_id}: start_state_script is for issue-fix tasks with a base commit")
     env = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(SQUASH_ENV.items()))
-    return _SCRIPT.format(base=shlex.quote(task.commit), env=env, keep_build_output=KEEP_BUILD_OUTPUT,
+    return _SCRIPT.format(base=shlex.quote(task.commit), env=env, checkout=checkout_base(task.commit, sep="\n"),
                           message=shlex.quote(SNAPSHOT_MESSAGE))

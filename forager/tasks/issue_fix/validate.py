@@ -19,7 +19,8 @@ from pathlib import PurePosixPath
 from forager.containers import Sandbox
 from forager.records.manifest import Manifest
 from forager.records.status import Status
-from forager.tasks.issue_fix.candidate import Candidate
+from forager.tasks.issue_fix.candidate import FixCandidate
+from forager.tasks.issue_fix.start_state import checkout_base
 from forager.testsuite.run import SuiteRun, run_tests
 
 RUNS_PER_STATE = 2
@@ -28,7 +29,7 @@ TEST_MODULE_PATTERNS = ("test_*.py", "*_test.py", "tests.py")
 
 
 @dataclass
-class Verdict:
+class FixVerdict:
     outcome: str  # kept, or why not (a short slug)
     reason: str = ""
     fail_to_pass: list[str] = field(default_factory=list)
@@ -58,7 +59,7 @@ def classify(before: list[SuiteRun], after: list[SuiteRun], flaky: set[str]) -> 
     return f2p, p2p
 
 
-def quick_targets(cand: Candidate, framework: str) -> list[str]:
+def quick_targets(cand: FixCandidate, framework: str) -> list[str]:
     """Test modules the test patch touches, as the runner takes them."""
     files = [f for f in cand.test_files
              if any(fnmatch.fnmatch(PurePosixPath(f).name, p) for p in TEST_MODULE_PATTERNS)]
@@ -68,8 +69,7 @@ def quick_targets(cand: Candidate, framework: str) -> list[str]:
 
 
 def checkout(box: Sandbox, commit: str):
-    return box.exec(f"git reset -q --hard && git clean -fdq && git checkout -q -f --detach {shlex.quote(commit)}",
-                    timeout=300)
+    return box.exec(checkout_base(commit, keep_build_output=False), timeout=300)
 
 
 def apply_patch(box: Sandbox, patch: str, name: str):
@@ -90,7 +90,7 @@ def _tail(text: str) -> str:
     return (lines[-1] if lines else "no output")[:300]
 
 
-def check(box: Sandbox, m: Manifest, cand: Candidate) -> Verdict:
+def check(box: Sandbox, m: Manifest, cand: FixCandidate) -> FixVerdict:
     t0 = time.monotonic()
     try:
         v = _check(box, m, cand)
@@ -100,14 +100,14 @@ def check(box: Sandbox, m: Manifest, cand: Candidate) -> Verdict:
     return v
 
 
-def _check(box: Sandbox, m: Manifest, cand: Candidate) -> Verdict:
+def _check(box: Sandbox, m: Manifest, cand: FixCandidate) -> FixVerdict:
     spec, limit, flaky = m.recipe.test, suite_timeout(m), set(m.flaky)
     res = checkout(box, cand.parent)
     if res.exit_code != 0:
-        return Verdict("base-missing", f"cannot check out {cand.parent[:12]}: {_tail(res.output)}")
+        return FixVerdict("base-missing", f"cannot check out {cand.parent[:12]}: {_tail(res.output)}")
     res = apply_patch(box, cand.test_patch, "test")
     if res.exit_code != 0:
-        return Verdict("test-patch-does-not-apply", _tail(res.output))
+        return FixVerdict("test-patch-does-not-apply", _tail(res.output))
 
     if spec.framework == "pytest":
         targets = _existing(box, quick_targets(cand, spec.framework))
@@ -116,9 +116,9 @@ def _check(box: Sandbox, m: Manifest, cand: Candidate) -> Verdict:
     if targets:
         quick = run_tests(box, spec.model_copy(update={"paths": targets}), None, timeout=limit)
         if quick.timed_out:
-            return Verdict("hung", "the touched tests timed out at the base commit")
+            return FixVerdict("hung", "the touched tests timed out at the base commit")
         if quick.junit_ok and quick.statuses and all(s == Status.passed for s in quick.statuses.values()):
-            return Verdict("no-fail-to-pass", "the tests in the test patch already pass at the base commit")
+            return FixVerdict("no-fail-to-pass", "the tests in the test patch already pass at the base commit")
 
     before, problem = _runs(box, spec, limit, "at the base commit with the test patch")
     if problem:
@@ -127,24 +127,24 @@ def _check(box: Sandbox, m: Manifest, cand: Candidate) -> Verdict:
 
     res = apply_patch(box, cand.gold_patch, "gold")
     if res.exit_code != 0:
-        return Verdict("gold-patch-does-not-apply", _tail(res.output))
+        return FixVerdict("gold-patch-does-not-apply", _tail(res.output))
     after, problem = _runs(box, spec, limit, "with the fix")
     if problem:
         return problem
 
     f2p, p2p = classify(before, after, flaky)
     if not f2p:
-        return Verdict("no-fail-to-pass", "no test fails without the fix and passes with it", pass_to_pass=p2p)
-    return Verdict("kept", "", f2p, p2p)
+        return FixVerdict("no-fail-to-pass", "no test fails without the fix and passes with it", pass_to_pass=p2p)
+    return FixVerdict("kept", "", f2p, p2p)
 
 
-def _runs(box: Sandbox, spec, limit: float, state: str) -> tuple[list[SuiteRun], Verdict | None]:
-    """The whole suite RUNS_PER_STATE times in one state, or the Verdict that ends the check."""
+def _runs(box: Sandbox, spec, limit: float, state: str) -> tuple[list[SuiteRun], FixVerdict | None]:
+    """The whole suite RUNS_PER_STATE times in one state, or the FixVerdict that ends the check."""
     runs = [run_tests(box, spec, None, timeout=limit) for _ in range(RUNS_PER_STATE)]
     if any(r.timed_out for r in runs):
-        return runs, Verdict("hung", f"the suite timed out {state}")
+        return runs, FixVerdict("hung", f"the suite timed out {state}")
     bad = next((r for r in runs if not r.junit_ok), None)
     if bad is not None:
-        return runs, Verdict("suite-broken", f"the suite did not run {state} (exit {bad.exit_code}): "
+        return runs, FixVerdict("suite-broken", f"the suite did not run {state} (exit {bad.exit_code}): "
                                              f"{_tail(bad.output_tail)}")
     return runs, None

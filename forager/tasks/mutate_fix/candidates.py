@@ -18,7 +18,7 @@ from forager.testsuite.testfiles import is_test_path
 
 
 @dataclass(frozen=True)
-class Candidate:
+class MutantCandidate:
     mutant: Mutant
     covering: tuple[str, ...]  # stable-passing tests that run the mutated function
 
@@ -43,7 +43,7 @@ def _covered_functions(source: str, file: str, cmap: CoverageMap, stable_pass: s
     return out
 
 
-def _round_robin(by_operator: dict[str, list[Candidate]]) -> list[Candidate]:
+def _round_robin(by_operator: dict[str, list[MutantCandidate]]) -> list[MutantCandidate]:
     """One of each operator in turn, so any cap on the total keeps a varied mix."""
     queues = [by_operator[k] for k in sorted(by_operator)]
     out = []
@@ -53,10 +53,10 @@ def _round_robin(by_operator: dict[str, list[Candidate]]) -> list[Candidate]:
 
 
 def candidates(box: Sandbox, m: Manifest, cmap: CoverageMap, seed: int,
-               operators: list[str] | None = None) -> tuple[list[Candidate], dict[str, int]]:
+               operators: list[str] | None = None) -> tuple[list[MutantCandidate], dict[str, int]]:
     """Ordered candidates (deterministic for the seed) and the number generated per operator."""
     stable_pass = set(m.passing())
-    by_operator: dict[str, list[Candidate]] = defaultdict(list)
+    by_operator: dict[str, list[MutantCandidate]] = defaultdict(list)
     for file in sorted(cmap.files):
         if not file.endswith(".py") or is_test_path(file):
             continue
@@ -72,7 +72,7 @@ def candidates(box: Sandbox, m: Manifest, cmap: CoverageMap, seed: int,
         except ValueError:
             continue  # a module libcst or this Python cannot parse: nothing to seed here
         for mu in mutants:
-            by_operator[mu.operator].append(Candidate(mu, tuple(sorted(covered[mu.function]))))
+            by_operator[mu.operator].append(MutantCandidate(mu, tuple(sorted(covered[mu.function]))))
     for name, queue in by_operator.items():
         derived_rng(seed, m.id, name).shuffle(queue)
     generated = {k: len(v) for k, v in by_operator.items()}

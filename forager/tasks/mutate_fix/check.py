@@ -7,12 +7,12 @@ from typing import Literal
 
 from forager.containers import Sandbox
 from forager.records.manifest import Manifest
-from forager.tasks.mutate_fix.candidates import Candidate
+from forager.tasks.mutate_fix.candidates import MutantCandidate
 from forager.testsuite.frameworks import FRAMEWORKS
 from forager.testsuite.run import SuiteRun, run_tests
 from forager.testsuite.warm_pytest import WarmPytest
 
-Outcome = Literal["kept", "survived", "hung", "no-fail-to-pass", "suite-error"]
+CheckOutcome = Literal["kept", "survived", "hung", "no-fail-to-pass", "suite-error"]
 # How a mutant was judged: in the warm pytest server (a fork of the collected session, or a
 # fresh session forked there), or in new test processes started by docker exec.
 Runner = Literal["fork", "session", "process"]
@@ -20,7 +20,7 @@ Runner = Literal["fork", "session", "process"]
 
 @dataclass
 class Check:
-    outcome: Outcome
+    outcome: CheckOutcome
     fail_to_pass: list[str] = field(default_factory=list)
     pass_to_pass: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -37,7 +37,7 @@ def restore(box: Sandbox) -> None:
     box.exec("git checkout -q -- . && git clean -fdq", timeout=120)
 
 
-def check(box: Sandbox, m: Manifest, cand: Candidate, warm: WarmPytest | None = None) -> Check:
+def check(box: Sandbox, m: Manifest, cand: MutantCandidate, warm: WarmPytest | None = None) -> Check:
     """Judge one mutant: in a fork of the warm pytest server when it can, else in fresh runs."""
     if warm is not None:
         res = warm.run(cand.mutant.file, cand.mutant.mutated, list(cand.covering), mutant_timeout(m))
@@ -47,7 +47,7 @@ def check(box: Sandbox, m: Manifest, cand: Candidate, warm: WarmPytest | None = 
     return check_fresh(box, m, cand)
 
 
-def check_fresh(box: Sandbox, m: Manifest, cand: Candidate) -> Check:
+def check_fresh(box: Sandbox, m: Manifest, cand: MutantCandidate) -> Check:
     """The mutant written into the tree, the tests in new processes, the tree restored."""
     mu, spec, limit = cand.mutant, m.recipe.test, mutant_timeout(m)
     box.write_file(f"/testbed/{mu.file}", mu.mutated.encode(), make_parent=False)
@@ -65,11 +65,11 @@ def check_fresh(box: Sandbox, m: Manifest, cand: Candidate) -> Check:
         restore(box)
 
 
-def _all_passed(run: SuiteRun, cand: Candidate) -> bool:
+def _all_passed(run: SuiteRun, cand: MutantCandidate) -> bool:
     return all(run.statuses.get(t) == "passed" for t in cand.covering)
 
 
-def judge(run: SuiteRun, cand: Candidate, m: Manifest, seconds: float, runner: Runner = "process") -> Check:
+def judge(run: SuiteRun, cand: MutantCandidate, m: Manifest, seconds: float, runner: Runner = "process") -> Check:
     """The outcome of a run that put the covering tests first and went on only if one did not pass."""
     if run.timed_out:
         return Check("hung", seconds=seconds, runner=runner)

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from docker.errors import DockerException
-
 from forager.containers import Sandbox
-from forager.errors import ForagerError
-from forager.jsonio import append_line, read_lines
-from forager.progress import progress
+from forager.jsonio import append_line
 from forager.records import ledger
 from forager.records.manifest import Manifest
 from forager.records.task import Task, TaskMeta
 from forager.tasks import coverage_map
+from forager.tasks.image_stage import StageSummary, already_done, run_images
 from forager.tasks.mutate import OPERATORS
 from forager.tasks.mutate.patch import unified_diff
-from forager.tasks.mutate_fix.candidates import Candidate, candidates
+from forager.tasks.mutate_fix.candidates import MutantCandidate, candidates
 from forager.tasks.mutate_fix.check import Check
 from forager.tasks.mutate_fix.workers import Workers
 from forager.tasks.problem import mutate_fix_statement
@@ -39,18 +34,16 @@ class Settings:
 
 
 @dataclass
-class Summary:
+class Summary(StageSummary):
     generated: Counter = field(default_factory=Counter)  # per operator: mutants that compile, deduplicated
     validated: Counter = field(default_factory=Counter)  # per operator: checked in a container
     kept: Counter = field(default_factory=Counter)
     outcomes: Counter = field(default_factory=Counter)
     runners: Counter = field(default_factory=Counter)  # checks per way of running (check.Runner)
     fresh_only: dict[str, str] = field(default_factory=dict)  # image -> why no pytest server
-    failed_images: dict[str, str] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def make_task(m: Manifest, cand: Candidate, result: Check, seed: int) -> Task:
+def make_task(m: Manifest, cand: MutantCandidate, result: Check, seed: int) -> Task:
     mu = cand.mutant
     return Task(
         instance_id=f"{m.id}__mutate__{cand.key}", variant="mutate-fix", image=m.image_tag,
@@ -76,7 +69,7 @@ def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict,
     def stop() -> bool:
         return _caps_reached(kept, "", s)[0] or (s.max_checks is not None and checks >= s.max_checks)
 
-    def wanted(cand: Candidate) -> bool:
+    def wanted(cand: MutantCandidate) -> bool:
         return not stop() and not _caps_reached(kept, cand.mutant.operator, s)[1]
 
     def fallback(why: str) -> None:
@@ -115,35 +108,11 @@ def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict,
                 break
 
 
-def _already_done(out: Path) -> dict:
-    """Ledger entries, plus tasks written just before a crash that missed their ledger line."""
-    done = ledger.load(out)
-    for t in read_lines(out, Task):
-        if t.variant != "mutate-fix":
-            continue  # the same file may hold issue-fix tasks too
-        key = t.instance_id.rsplit("__", 1)[-1]
-        done.setdefault((t.manifest_id, key), ledger.Attempt(manifest_id=t.manifest_id, key=key,
-                        operator=t.meta.operator or "?", outcome="kept", seconds=0, instance_id=t.instance_id))
-    return done
+def _key_of(t: Task) -> str:
+    return t.instance_id.rsplit("__", 1)[-1]
 
 
 def generate(manifests: list[Manifest], out: Path, s: Settings, jobs: int = 1) -> Summary:
-    summary, done = Summary(), _already_done(out)
-    with progress() as bar:
-        overall = bar.add_task("mutate-fix", total=len(manifests), status="")
-
-        def work(m: Manifest) -> None:
-            t = bar.add_task(m.id, total=1, status="starting")
-            try:
-                if m.status != "ok":
-                    raise ForagerError(f"image {m.id} was rejected at validation: {m.reject_reason}")
-                run_image(m, out, s, summary, done, say=lambda msg: bar.update(t, status=msg))
-                bar.update(t, completed=1, status="done")
-            except (ForagerError, DockerException) as exc:
-                summary.failed_images[m.id] = f"{type(exc).__name__}: {exc}" if isinstance(exc, DockerException) else str(exc)
-                bar.update(t, completed=1, status="failed")
-            bar.advance(overall)
-
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            list(pool.map(work, manifests))
+    summary, done = Summary(), already_done(out, "mutate-fix", _key_of)
+    run_images(manifests, "mutate-fix", summary, lambda m, ctx: run_image(m, out, s, summary, done, ctx.say), jobs)
     return summary

@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Iterator
 
 from forager.containers import Sandbox
 from forager.records.manifest import Manifest
-from forager.tasks.mutate_fix.candidates import Candidate
+from forager.tasks.mutate_fix.candidates import MutantCandidate
 from forager.tasks.mutate_fix.check import Check, check, mutant_timeout
 from forager.testsuite.warm_pytest import Unavailable, WarmPytest
 
@@ -55,7 +55,7 @@ class Workers:
             return None
         return warm
 
-    def check(self, w: Worker, cand: Candidate) -> Check:
+    def check(self, w: Worker, cand: MutantCandidate) -> Check:
         """check(); a server that stops mid-run is dropped and the mutant judged in new processes."""
         try:
             return check(w.box, self.m, cand, w.warm)
@@ -64,13 +64,13 @@ class Workers:
             w.warm = None
             return check(w.box, self.m, cand, None)
 
-    def checks(self, cands: Iterable[Candidate], wanted: Callable[[Candidate], bool]) -> Iterator[tuple[Candidate, Check]]:
+    def checks(self, cands: Iterable[MutantCandidate], wanted: Callable[[MutantCandidate], bool]) -> Iterator[tuple[MutantCandidate, Check]]:
         """(candidate, result) in candidate order, for candidates still wanted when their turn comes."""
         free: queue.Queue[Worker] = queue.Queue()
         for w in self.workers:
             free.put(w)
 
-        def job(cand: Candidate) -> Check:
+        def job(cand: MutantCandidate) -> Check:
             w = free.get()
             try:
                 return self.check(w, cand)

@@ -14,7 +14,6 @@ environments are shared by every base commit with the same install inputs.
 from __future__ import annotations
 
 import fnmatch
-import shlex
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Literal
@@ -28,7 +27,7 @@ from forager.errors import ForagerError
 from forager.hashing import digest
 from forager.images.build import INSTALL_SCRIPT
 from forager.records.manifest import Manifest
-from forager.tasks.issue_fix.start_state import KEEP_BUILD_OUTPUT
+from forager.tasks.issue_fix.start_state import KEEP_BUILD_OUTPUT, checkout_base
 from forager.testsuite.testfiles import is_test_path
 
 INSTALL_NAMES = {"setup.py", "setup.cfg", "pyproject.toml", "Pipfile", "Pipfile.lock", "poetry.lock",
@@ -171,8 +170,7 @@ class Environments:
         r = self.m.recipe
         box = Sandbox.start(self.m.image_tag, kind=KIND, limits=Limits(network=True), labels=self._labels())
         try:
-            res = box.exec(f"{KEEP_BUILD_OUTPUT} && git checkout -q -f --detach {shlex.quote(base)} "
-                           "&& git clean -fdq", timeout=300)
+            res = box.exec(checkout_base(base), timeout=300)
             if res.exit_code != 0:
                 raise EnvironmentFailed(f"cannot check out {base[:12]} in the image: {_short(res.output)}")
             box.write_file("/opt/forager/install-base.sh",
