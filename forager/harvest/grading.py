@@ -107,8 +107,12 @@ def grade(task: Task, patch: str | None, timeout: float | None = None) -> Gradin
         if (err := _base_state(box, task)) or (err := _snapshot(box)):
             return fail(err, notes)
         plugins = list_plugins(box, spec) if spec.framework == "pytest" else []
-        notes.append("runner: not isolated (the recipe's test command is not a plain pytest call)"
-                     if plugins is None else f"runner: isolated; plugins named: {plugins}")
+        if spec.framework != "pytest":
+            notes.append(f"runner: Forager's {spec.framework} helper")
+        elif plugins is None:
+            notes.append("runner: not isolated (the recipe's test command is not a plain pytest call)")
+        else:
+            notes.append(f"runner: isolated; plugins named: {plugins}")
         method = _apply(box, patch, notes)
         if method is None:
             return fail("the submitted patch does not apply", notes)

@@ -36,4 +36,5 @@ if __name__ == "__main__":
         print(json.dumps(list_plugins()))
         sys.exit(0)
     import pytest
-    sys.exit(pytest.console_main())
+    # console_main (pytest >= 5.3) also handles a closed stdout; older pytest has main only.
+    sys.exit(getattr(pytest, "console_main", pytest.main)())
