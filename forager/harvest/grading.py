@@ -24,7 +24,8 @@ from forager.containers import HELPERS, PYTHON, Limits, Sandbox
 from forager.harvest.patchpaths import unsafe_paths
 from forager.harvest.trajectory import Grading, TestResult
 from forager.tasks.task import Task
-from forager.testsuite.run import list_plugins, run_tests
+from forager.errors import ForagerError
+from forager.testsuite.run import parse_plugins, plugins_command, run_tests
 
 WORK = "/tmp/.forager-grade"
 PATCH = f"{WORK}/submission.patch"
@@ -51,15 +52,26 @@ def _base_state(box: Sandbox, task: Task) -> str | None:
     return None if res.exit_code == 0 else f"start state failed: {res.output.strip()[-300:]}"
 
 
-def _snapshot(box: Sandbox) -> str | None:
+def _snapshot(box: Sandbox, spec) -> tuple[str | None, list[str] | None]:
+    """(error, plugins): one exec records the tree, the importable names and the plugins."""
     # Module names come from the test runner's Python (the repository's), run from / so
     # nothing in /testbed is on its path; the snapshot itself runs with Forager's Python.
+    listing = plugins_command(spec)
     res = box.exec(f"mkdir -p {WORK} && (cd / && python {HELPERS}/forager_tree.py names > {WORK}/names.json) "
-                   f"&& {TREE} snapshot /testbed {WORK}", timeout=600)
-    return None if res.exit_code == 0 else f"cannot snapshot the start state: {res.output.strip()[-300:]}"
+                   f"&& {TREE} snapshot /testbed {WORK}" + (f" && {listing}" if listing else ""), timeout=600)
+    if res.exit_code != 0:
+        return f"cannot snapshot the start state: {res.output.strip()[-300:]}", None
+    try:
+        return None, (parse_plugins(res.output) if listing else None)
+    except ForagerError as exc:
+        return str(exc), None
 
 
-def _apply(box: Sandbox, patch: str, notes: list[str]) -> str | None:
+APPLY_FAILED = 97
+
+
+def _apply_and_restore(box: Sandbox, patch: str, notes: list[str]) -> tuple[str | None, dict]:
+    """(method or None, the put-back report): each attempt and the put-back in one exec."""
     box.write_file(PATCH, patch.encode())
     for name, cmd in APPLY_METHODS:
         if name.startswith("patch"):
@@ -67,21 +79,18 @@ def _apply(box: Sandbox, patch: str, notes: list[str]) -> str | None:
             bad = unsafe_paths(patch)
             if bad:
                 notes.append(f"patch fallback refused: unsafe file names {bad[:3]}")
-                return None
+                return None, {}
         # git apply is all or nothing; patch is last, so a failed attempt needs no undo.
-        res = box.exec(cmd.format(p=PATCH), timeout=120)
-        if res.exit_code == 0:
-            return name
-        notes.append(f"{name} failed: {res.output.strip()[-200:]}")
-    return None
-
-
-def _restore(box: Sandbox) -> dict:
-    res = box.exec(f"{TREE} restore /testbed {WORK} {WORK}/names.json", timeout=600)
-    try:
-        return json.loads(res.output.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return {"error": f"cannot restore the protected files: {res.output.strip()[-300:]}"}
+        res = box.exec(f"{cmd.format(p=PATCH)} || exit {APPLY_FAILED}\n"
+                       f"{TREE} restore /testbed {WORK} {WORK}/names.json", timeout=600)
+        if res.exit_code == APPLY_FAILED:
+            notes.append(f"{name} failed: {res.output.strip()[-200:]}")
+            continue
+        try:
+            return name, json.loads(res.output.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            return name, {"error": f"cannot restore the protected files: {res.output.strip()[-300:]}"}
+    return None, {}
 
 
 def _log(notes: list[str], tail: str = "") -> str:
@@ -104,20 +113,21 @@ def grade(task: Task, patch: str | None, timeout: float | None = None) -> Gradin
     spec = task.test_spec
     with Sandbox.start(task.image, kind="grade", limits=Limits(memory="4g", cpus=1.0, pids=512),
                        labels={"forager.instance": task.instance_id}) as box:
-        if (err := _base_state(box, task)) or (err := _snapshot(box)):
+        if err := _base_state(box, task):
             return fail(err, notes)
-        plugins = list_plugins(box, spec) if spec.framework == "pytest" else []
+        err, plugins = _snapshot(box, spec)
+        if err:
+            return fail(err, notes)
         if spec.framework != "pytest":
             notes.append(f"runner: Forager's {spec.framework} helper")
         elif plugins is None:
             notes.append("runner: not isolated (the recipe's test command is not a plain pytest call)")
         else:
             notes.append(f"runner: isolated; plugins named: {plugins}")
-        method = _apply(box, patch, notes)
+        method, tree = _apply_and_restore(box, patch, notes)
         if method is None:
             return fail("the submitted patch does not apply", notes)
         notes.append(f"applied with: {method}")
-        tree = _restore(box)
         if "error" in tree:
             return fail(tree["error"], notes, applied=True, apply_method=method)
         restored = sorted(set(tree["removed"]) | set(tree["restored"]))

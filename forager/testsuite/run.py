@@ -76,20 +76,28 @@ def _unframe(raw: bytes) -> tuple[bytes, bytes | None, int]:
 _PLUGINS: dict[str, list[str] | None] = {}
 
 
+def plugins_command(spec: TestSpec) -> str | None:
+    """The command printing the plugin list as JSON, or None when the recipe's command is not
+    a plain pytest call (it then runs as written)."""
+    parsed = isolated_pytest(spec.command) if spec.framework == "pytest" else None
+    return None if parsed is None else f"{parsed[0]} python {LAUNCHER} --forager-list-plugins"
+
+
+def parse_plugins(output: str) -> list[str]:
+    try:
+        return [str(p) for p in json.loads(output.strip().splitlines()[-1])]
+    except (ValueError, IndexError):
+        raise ForagerError(f"cannot list the image's pytest plugins: {output.strip()[-200:]}") from None
+
+
 def list_plugins(box: Sandbox, spec: TestSpec) -> list[str] | None:
     """The pytest11 entry points pytest would autoload in this container, or None when the
     recipe's command is not a plain pytest call (it then runs as written). Call it while the
     tree is unchanged: grading calls it before applying the submission."""
     if box.id in _PLUGINS:
         return _PLUGINS[box.id]
-    parsed = isolated_pytest(spec.command) if spec.framework == "pytest" else None
-    plugins = None
-    if parsed is not None:
-        res = box.exec(f"{parsed[0]} python {LAUNCHER} --forager-list-plugins", timeout=120)
-        try:
-            plugins = [str(p) for p in json.loads(res.output.strip().splitlines()[-1])]
-        except (ValueError, IndexError):
-            raise ForagerError(f"cannot list the image's pytest plugins: {res.output.strip()[-200:]}") from None
+    cmd = plugins_command(spec)
+    plugins = None if cmd is None else parse_plugins(box.exec(cmd, timeout=120).output)
     _PLUGINS[box.id] = plugins
     return plugins
 
