@@ -57,7 +57,9 @@ def _snapshot(box: Sandbox, spec) -> tuple[str | None, list[str] | None]:
     # Module names come from the test runner's Python (the repository's), run from / so
     # nothing in /testbed is on its path; the snapshot itself runs with Forager's Python.
     listing = plugins_command(spec)
-    res = box.exec(f"mkdir -p {WORK} && (cd / && python {HELPERS}/forager_tree.py names > {WORK}/names.json) "
+    res = box.exec(f"test -f {HELPERS}/forager_tree.py || {{ echo 'the image predates the Forager grading helpers: "
+                   f"rebuild it with forager build-images'; exit 3; }}\n"
+                   f"mkdir -p {WORK} && (cd / && python {HELPERS}/forager_tree.py names > {WORK}/names.json) "
                    f"&& {TREE} snapshot /testbed {WORK}" + (f" && {listing}" if listing else ""), timeout=600)
     if res.exit_code != 0:
         return f"cannot snapshot the start state: {res.output.strip()[-300:]}", None

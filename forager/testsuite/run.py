@@ -80,12 +80,16 @@ def plugins_command(spec: TestSpec) -> str | None:
     """The command printing the plugin list as JSON, or None when the recipe's command is not
     a plain pytest call (it then runs as written)."""
     parsed = isolated_pytest(spec.command) if spec.framework == "pytest" else None
-    return None if parsed is None else f"{parsed[0]} python {LAUNCHER} --forager-list-plugins"
+    if parsed is None:
+        return None
+    # An image built before the launcher existed prints null: it runs the recipe's command as written.
+    return f"if [ -f {LAUNCHER} ]; then {parsed[0]} python {LAUNCHER} --forager-list-plugins; else echo null; fi"
 
 
-def parse_plugins(output: str) -> list[str]:
+def parse_plugins(output: str) -> list[str] | None:
     try:
-        return [str(p) for p in json.loads(output.strip().splitlines()[-1])]
+        found = json.loads(output.strip().splitlines()[-1])
+        return None if found is None else [str(p) for p in found]
     except (ValueError, IndexError):
         raise ForagerError(f"cannot list the image's pytest plugins: {output.strip()[-200:]}") from None
 

@@ -135,7 +135,7 @@ def build_history(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built(base_image, tmp_path_factory):
     from forager.engine import client
     try:
         client().images.get("forager/base:py3.11")
