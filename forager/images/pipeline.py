@@ -49,6 +49,7 @@ def _manifest(plan: BuildPlan, image_id: str, verdict, build_log: Path, val_log:
         content_hash=plan.content_hash, image_tag=plan.tag, image_id=image_id, base_image=plan.base,
         size_bytes=client().images.get(image_id).attrs["Size"], python_version=verdict.python_version,
         commit=plan.commit, packages=verdict.packages, baseline=verdict.baseline, flaky=verdict.flaky,
+        pytest_plugins=verdict.pytest_plugins,
         runs=verdict.runs, suite_duration=round(verdict.suite_duration, 3),
         build_log=str(build_log), validation_log=str(val_log))
 

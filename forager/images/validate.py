@@ -10,7 +10,7 @@ from forager.containers import Sandbox
 from forager.records.manifest import RunSummary
 from forager.records.recipe import Recipe
 from forager.records.status import Status
-from forager.testsuite.run import SuiteRun, run_tests
+from forager.testsuite.run import SuiteRun, list_plugins, run_tests
 
 
 @dataclass
@@ -21,6 +21,7 @@ class SuiteVerdict:
     reject_reason: str | None
     python_version: str
     packages: dict[str, str]
+    pytest_plugins: list[str] | None = None
 
     @property
     def suite_duration(self) -> float:
@@ -76,8 +77,11 @@ def validate_image(image: str, recipe: Recipe, log_path: Path) -> SuiteVerdict:
     runs: list[SuiteRun] = []
     with Sandbox.start(image, kind="validate") as box, log_path.open("w") as log:
         python = box.exec("python --version", timeout=30).output.strip().removeprefix("Python ")
+        # Recorded from the unchanged tree: every later run (mutants, grading) names these.
+        plugins = list_plugins(box, recipe.test) if recipe.test.framework == "pytest" else None
+        log.write(f"=== pytest plugins: {plugins}\n")
         for i in range(recipe.validation.runs):
-            run = run_tests(box, recipe.test)
+            run = run_tests(box, recipe.test, plugins=plugins)
             runs.append(run)
             s = summarize(run)
             log.write(f"=== run {i + 1}: {s.model_dump_json()}\n{run.output_tail}\n")
@@ -85,4 +89,4 @@ def validate_image(image: str, recipe: Recipe, log_path: Path) -> SuiteVerdict:
         packages = _packages(box)
     baseline, flaky = split_flaky(runs)
     return SuiteVerdict(baseline, flaky, [summarize(r) for r in runs], reject_reason(recipe, runs, baseline),
-                   python, packages)
+                        python, packages, plugins)

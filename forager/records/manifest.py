@@ -42,6 +42,11 @@ class Manifest(BaseModel):
     packages: dict[str, str]
     baseline: dict[str, Status] = Field(description="tests whose status was the same in every run")
     flaky: list[str]
+    # None in manifests written before plugins were recorded: runs then list them from the
+    # unchanged tree of their own container (the same answer for an unchanged image).
+    pytest_plugins: list[str] | None = Field(
+        None, description="pytest11 entry points autoload would load, recorded from the unchanged tree; "
+                          "test runs turn autoload off and name these")
     runs: list[RunSummary]
     suite_duration: float
     build_log: str

@@ -81,6 +81,7 @@ class Grading(BaseModel):
     exit_code: int = -1
     error: str = ""
     duration: float = 0.0
+    log: str = Field("", description="how grading went: apply method, files put back, canary, test output tail")
 
 
 class Timings(BaseModel):

@@ -136,3 +136,40 @@ def test_sigterm_stops_cleanly_and_leaves_no_containers(example_tasks, tasks_dir
     assert forager_containers(pid=proc.pid) == []
     lines = out.read_text().splitlines()
     assert all(json.loads(line)["trajectory_id"] for line in lines)
+
+
+def _dead_pid() -> int:
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid
+
+
+def test_gc_spares_live_owners_and_removes_dead_ones(example_tasks):
+    from forager.containers import Sandbox
+    task = example_tasks[0]
+    with Sandbox.start(task.image, kind="grade") as live, \
+            Sandbox.start(task.image, kind="grade", labels={f"{LABEL}.pid": str(_dead_pid())}) as dead:
+        res = forager("gc")
+        assert res.returncode == 0, res.stderr[-2000:]
+        ids = {c.id for c in client().containers.list(all=True, filters={"label": f"{LABEL}.pid"})}
+        assert live.id in ids and dead.id not in ids
+
+
+def test_gc_spares_a_stopped_live_harvest_and_cleans_it_after_sigkill(example_tasks, tasks_dir, tmp_path):
+    proc = _start_harvest(tasks_dir / ALL_OPERATORS_TASKS, tmp_path / "live.jsonl")
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not forager_containers(pid=proc.pid):
+            time.sleep(0.1)
+        # Stopped, the run cannot remove its own containers: whatever survives gc, gc spared.
+        os.killpg(proc.pid, signal.SIGSTOP)
+        mine = {c.id for c in forager_containers(pid=proc.pid)}
+        assert mine, "the harvest never started a container"
+        assert forager("gc").returncode == 0
+        assert mine <= {c.id for c in forager_containers(pid=proc.pid)}
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert forager_containers(pid=proc.pid), "SIGKILL should leave the run's containers for gc"
+    assert forager("gc").returncode == 0
+    assert forager_containers(pid=proc.pid) == []

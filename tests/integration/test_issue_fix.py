@@ -135,7 +135,7 @@ def build_history(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, base_image):
+def built(base_image, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("issuefix")
     mp = pytest.MonkeyPatch()
     mp.setenv("FORAGER_HOME", str(tmp / "home"))
@@ -269,3 +269,22 @@ def test_start_state_script_needs_a_base_commit(generated):
     t = tasks[c["clamp"]].model_copy(update={"commit": None})
     with pytest.raises(ValueError):
         start_state_script(t)
+
+
+def test_issue_fix_grading(generated):
+    from forager.harvest.grading import grade
+    tmp, c, m, out, summary, tasks = generated
+    for t in tasks.values():
+        g = grade(t, t.gold_patch)
+        assert g.resolved, (t.instance_id, g.error, g.log)
+    t = tasks[c["clamp"]]
+    # A submission that fixes nothing: the withheld test patch's tests decide, and fail.
+    g = grade(t, "--- /dev/null\n+++ b/calc/notes.py\n@@ -0,0 +1 @@\n+NOTE = 1\n")
+    assert g.applied and not g.resolved and "tests/test_ops.py::test_clamp_high" in {
+        r.test for r in g.fail_to_pass if r.status != "passed"}
+    # A test patch that does not apply is a failed grading, never a run without the tests.
+    lines = t.test_patch.splitlines(keepends=True)
+    i = next(i for i, ln in enumerate(lines) if ln.startswith(" ") and ln.strip())
+    lines[i] = lines[i].rstrip("\n") + "  # drifted\n"
+    g = grade(t.model_copy(update={"test_patch": "".join(lines)}), t.gold_patch)
+    assert not g.resolved and g.error == "the test patch does not apply over the submission"

@@ -1,7 +1,9 @@
 """Forager's in-container unittest runner: runs tests and writes JUnit XML.
 
-Usage: python unittest_junit.py --junit PATH [TEST_ID_OR_START_DIR ...]
+Usage: python unittest_junit.py --junit PATH [--canary PASS,FAIL] [TEST_ID_OR_START_DIR ...]
 Arguments that are directories are discovery roots; anything else is a dotted test id.
+--canary adds forager_canary.Canary.PASS (passes, first) and .FAIL (fails, last): grading's
+check that nothing forces every result to "passed".
 Exit code: 0 when everything passed, 1 otherwise (like unittest).
 """
 
@@ -88,6 +90,20 @@ def _suite(targets):
     return suite
 
 
+def _canaries(names):
+    ok, bad = names.split(",")
+
+    def passes(self):
+        pass
+
+    def fails(self):
+        self.fail("forager canary: this test fails on purpose")
+
+    cls = type("Canary", (unittest.TestCase,), {ok: passes, bad: fails})
+    cls.__module__ = "forager_canary"
+    return cls(ok), cls(bad)
+
+
 def _write(cases, path):
     root = ET.Element("testsuites")
     ts = ET.SubElement(root, "testsuite", name="unittest", tests=str(len(cases)))
@@ -103,11 +119,16 @@ def _write(cases, path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--junit", required=True)
+    ap.add_argument("--canary", default=None)
     ap.add_argument("targets", nargs="*")
     args = ap.parse_args()
     sys.path.insert(0, os.getcwd())
     runner = unittest.TextTestRunner(resultclass=_Recorder, verbosity=1)
-    result = runner.run(_suite(args.targets))
+    suite = _suite(args.targets)
+    if args.canary:
+        ok, bad = _canaries(args.canary)
+        suite = unittest.TestSuite([ok, suite, bad])
+    result = runner.run(suite)
     _write(result.cases, args.junit)
     sys.exit(0 if result.wasSuccessful() else 1)
 

@@ -114,13 +114,14 @@ def _check(box: Sandbox, m: Manifest, cand: FixCandidate) -> FixVerdict:
     else:
         targets = quick_targets(cand, spec.framework)
     if targets:
-        quick = run_tests(box, spec.model_copy(update={"paths": targets}), None, timeout=limit)
+        quick = run_tests(box, spec.model_copy(update={"paths": targets}), None, timeout=limit,
+                          plugins=m.pytest_plugins)
         if quick.timed_out:
             return FixVerdict("hung", "the touched tests timed out at the base commit")
         if quick.junit_ok and quick.statuses and all(s == Status.passed for s in quick.statuses.values()):
             return FixVerdict("no-fail-to-pass", "the tests in the test patch already pass at the base commit")
 
-    before, problem = _runs(box, spec, limit, "at the base commit with the test patch")
+    before, problem = _runs(box, spec, limit, "at the base commit with the test patch", m.pytest_plugins)
     if problem:
         problem.environment_suspect = problem.outcome == "suite-broken"
         return problem
@@ -128,7 +129,7 @@ def _check(box: Sandbox, m: Manifest, cand: FixCandidate) -> FixVerdict:
     res = apply_patch(box, cand.gold_patch, "gold")
     if res.exit_code != 0:
         return FixVerdict("gold-patch-does-not-apply", _tail(res.output))
-    after, problem = _runs(box, spec, limit, "with the fix")
+    after, problem = _runs(box, spec, limit, "with the fix", m.pytest_plugins)
     if problem:
         return problem
 
@@ -138,9 +139,10 @@ def _check(box: Sandbox, m: Manifest, cand: FixCandidate) -> FixVerdict:
     return FixVerdict("kept", "", f2p, p2p)
 
 
-def _runs(box: Sandbox, spec, limit: float, state: str) -> tuple[list[SuiteRun], FixVerdict | None]:
+def _runs(box: Sandbox, spec, limit: float, state: str,
+          plugins: list[str] | None) -> tuple[list[SuiteRun], FixVerdict | None]:
     """The whole suite RUNS_PER_STATE times in one state, or the FixVerdict that ends the check."""
-    runs = [run_tests(box, spec, None, timeout=limit) for _ in range(RUNS_PER_STATE)]
+    runs = [run_tests(box, spec, None, timeout=limit, plugins=plugins) for _ in range(RUNS_PER_STATE)]
     if any(r.timed_out for r in runs):
         return runs, FixVerdict("hung", f"the suite timed out {state}")
     bad = next((r for r in runs if not r.junit_ok), None)

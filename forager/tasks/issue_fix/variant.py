@@ -10,6 +10,7 @@ from forager.records.task import Task
 from forager.tasks.issue_fix.start_state import checkout_base, start_state_script
 
 TEST_PATCH = "/tmp/.forager-grade/test.patch"
+# Only for issue-fix: the variant's tests go in after the submission; a grade without them is no grade.
 
 
 class IssueFix:

@@ -54,12 +54,12 @@ def check_fresh(box: Sandbox, m: Manifest, cand: MutantCandidate) -> Check:
     try:
         if FRAMEWORKS[spec.framework].supports_first:
             # One run: covering tests first, the rest only when one of them did not pass.
-            full = run_tests(box, spec, None, timeout=limit, first=list(cand.covering))
+            full = run_tests(box, spec, None, timeout=limit, first=list(cand.covering), plugins=m.pytest_plugins)
             return judge(full, cand, m, full.duration)
-        quick = run_tests(box, spec, list(cand.covering), timeout=limit)
+        quick = run_tests(box, spec, list(cand.covering), timeout=limit, plugins=m.pytest_plugins)
         if quick.timed_out or not quick.junit_ok or _all_passed(quick, cand):
             return judge(quick, cand, m, quick.duration)
-        full = run_tests(box, spec, None, timeout=limit)
+        full = run_tests(box, spec, None, timeout=limit, plugins=m.pytest_plugins)
         return judge(full, cand, m, quick.duration + full.duration)
     finally:
         restore(box)
