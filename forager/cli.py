@@ -17,16 +17,21 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Harvest agentic SWE trajectories from real Python repositories.")
 base_app = typer.Typer(no_args_is_help=True, help="The shared base image.")
 app.add_typer(base_app, name="base")
+recipe_app = typer.Typer(no_args_is_help=True, help="Recipes: infer them from repositories.")
+app.add_typer(recipe_app, name="recipe")
 
 IMAGES_DIR = Path("images")
 
 
 @base_app.command("bootstrap")
-def base_bootstrap(force: bool = typer.Option(False, help="rebuild even if present")) -> None:
+def base_bootstrap(python: str = typer.Option("3.11", help="3.9 (bullseye), 3.11 (bookworm) or 3.13 (trixie)"),
+                   force: bool = typer.Option(False, help="rebuild even if present")) -> None:
     """Build the base image offline from Debian packages (debootstrap + docker import)."""
-    from forager.images.base import BOOKWORM_PYTHON, build_base
-    console.print(f"bootstrapping the base (Debian bookworm, Python {BOOKWORM_PYTHON}); this takes a few minutes")
-    tag = build_base(BOOKWORM_PYTHON, origin="bootstrap", force=force)
+    from forager.images.base import DEBIAN_SUITES, build_base
+    if python not in DEBIAN_SUITES:
+        raise ForagerError(f"--python: Debian gives {', '.join(DEBIAN_SUITES)}, not {python}")
+    console.print(f"bootstrapping the base (Debian {DEBIAN_SUITES[python]}, Python {python}); this takes a few minutes")
+    tag = build_base(python, origin="bootstrap", force=force)
     console.print(f"base image: {tag}")
 
 
@@ -39,18 +44,28 @@ def base_build(python: str = typer.Option("3.11", help="Python minor version"),
 
 
 @app.command("build-images")
-def build_images(recipes: List[Path] = typer.Argument(..., help="recipe TOML files"),
+def build_images(sources: List[str] = typer.Argument(..., help="recipe files, owner/name@commit, git URL@commit, "
+                                                     "local git repositories, or files listing them"),
                  jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="images built at once"),
                  out: Path = typer.Option(IMAGES_DIR, "--out", "-o", help="manifest folder"),
+                 recipes_out: Path = typer.Option(Path("recipes/inferred"), "--recipes-out",
+                                                  help="where recipes inferred for non-recipe sources go"),
                  force: bool = typer.Option(False, help="rebuild and revalidate even when up to date")) -> None:
-    """Build and validate one repository image per recipe."""
+    """Build and validate one repository image per recipe (inferring recipes for repositories)."""
     from forager.engine import client
     from forager.images.pipeline import build_images as run
+    from forager.recipes.sources import RecipeFile, expand
     from forager.records.recipe import load_recipe
-    for path in recipes:  # a typo in any recipe stops the run before anything is built
+    parsed = expand(sources)
+    files = [s.path for s in parsed if isinstance(s, RecipeFile)]
+    repos = [s for s in parsed if not isinstance(s, RecipeFile)]
+    for path in files:  # a typo in any recipe stops the run before anything is built
         load_recipe(path)
     client()  # one clear line when no engine answers, before any progress bar
-    outcomes = run(recipes, out, jobs=jobs, force=force)
+    failed = False
+    if repos:
+        failed = _infer(repos, recipes_out, out, jobs)
+    outcomes = run(files, out, jobs=jobs, force=force) if files else []
     from forager.tables import Col, fitted
     cols = [Col("recipe", is_id=True), Col("status", keep=9), Col("passed", keep=8), Col("failed+error", keep=7),
             Col("flaky", keep=3), Col("suite s", keep=2), Col("took s", keep=1)]
@@ -58,12 +73,41 @@ def build_images(recipes: List[Path] = typer.Argument(..., help="recipe TOML fil
     for o in outcomes:
         m = o.manifest
         c = m.counts() if m else {}
-        failed = c.get("failed", 0) + c.get("error", 0) if m else ""
-        rows.append([o.name, o.status, str(c.get("passed", "")), str(failed), str(len(m.flaky)) if m else "",
+        failed_tests = c.get("failed", 0) + c.get("error", 0) if m else ""
+        rows.append([o.name, o.status, str(c.get("passed", "")), str(failed_tests), str(len(m.flaky)) if m else "",
                      f"{m.suite_duration:.1f}" if m else "", f"{o.seconds:.1f}"])
-    table = fitted(console, "build-images", cols, rows)
-    console.print(table)
-    if any(o.status in ("failed", "rejected") for o in outcomes):
+    if rows:
+        console.print(fitted(console, "build-images", cols, rows))
+    if failed or any(o.status in ("failed", "rejected") for o in outcomes):
+        raise typer.Exit(1)
+
+
+def _infer(repos, recipes_dir: Path, images_dir: Path, jobs: int) -> bool:
+    """Infer, build and validate; True when some repository gave no validated recipe."""
+    from forager.recipes.report import print_report
+    from forager.recipes.run import infer_sources
+    records = infer_sources(repos, recipes_dir, images_dir, jobs=jobs)
+    print_report(records)
+    console.print(f"recipes: {recipes_dir} (report: {recipes_dir / 'infer-report.jsonl'})")
+    return any(not r.recipe_file for r in records)
+
+
+@recipe_app.command("infer")
+def recipe_infer(sources: List[str] = typer.Argument(..., help="owner/name@commit, git URL@commit, local git "
+                                                     "repositories, or files listing them (one a line)"),
+                 out: Path = typer.Option(Path("recipes/inferred"), "--out", "-o", help="where the recipes go"),
+                 images_dir: Path = typer.Option(IMAGES_DIR, "--images-dir", help="manifest folder of the images built "
+                                                 "to validate the candidates"),
+                 jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="repositories at once")) -> None:
+    """Infer a recipe from each repository's own files, validated by building and testing it."""
+    from forager.engine import client
+    from forager.recipes.sources import RecipeFile, expand
+    parsed = expand(sources)
+    given = [str(s.path) for s in parsed if isinstance(s, RecipeFile)]
+    if given:
+        raise ForagerError(f"{given[0]}: a recipe file needs no inference; build it with 'forager build-images'")
+    client()
+    if _infer(parsed, out, images_dir, jobs):
         raise typer.Exit(1)
 
 

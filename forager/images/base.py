@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from docker.errors import APIError, ImageNotFound
@@ -17,9 +19,18 @@ from forager.images import host
 from forager.images.dockerbuild import build
 
 BOOKWORM_PYTHON = "3.11"
+# The Debian release whose python3 is each Python version: the bases `forager base bootstrap`
+# can make with no registry.
+DEBIAN_SUITES = {"3.9": "bullseye", "3.11": "bookworm", "3.13": "trixie"}
 DEBIAN_PACKAGES = "python3,python3-venv,python3-pip,git,ca-certificates,procps,patch"
-# The package list is part of the tag, so changing it bootstraps a new root filesystem.
-ROOTFS_TAG = f"forager/rootfs:bookworm-{digest(DEBIAN_PACKAGES)[:8]}"
+
+
+def rootfs_tag(suite: str) -> str:
+    # The package list is part of the tag, so changing it bootstraps a new root filesystem.
+    return f"forager/rootfs:{suite}-{digest(DEBIAN_PACKAGES)[:8]}"
+
+
+ROOTFS_TAG = rootfs_tag("bookworm")
 TOOLS = "pytest coverage"
 HELPERS_SOURCE = paths.PACKAGE_DIR / "images" / "helpers"
 
@@ -50,16 +61,17 @@ def _image_exists(ref: str) -> bool:
         return False
 
 
-def bootstrap_rootfs(log_path: Path, force: bool = False) -> str:
-    """debootstrap Debian bookworm and `docker import` it; returns the image tag."""
-    if _image_exists(ROOTFS_TAG) and not force:
-        return ROOTFS_TAG
+def bootstrap_rootfs(log_path: Path, force: bool = False, suite: str = "bookworm") -> str:
+    """debootstrap a Debian release and `docker import` it; returns the image tag."""
+    tag = rootfs_tag(suite)
+    if _image_exists(tag) and not force:
+        return tag
     if shutil.which("debootstrap") is None:
         raise ForagerError("debootstrap is not installed: run 'bash scripts/docker-up.sh' (installs it) "
                            "or 'apt-get install debootstrap'")
     with tempfile.TemporaryDirectory(prefix="forager-rootfs-", dir=paths.cache("tmp")) as tmp:
         rootfs, tar = Path(tmp) / "rootfs", Path(tmp) / "rootfs.tar"
-        cmd = ["debootstrap", "--variant=minbase", f"--include={DEBIAN_PACKAGES}", "bookworm",
+        cmd = ["debootstrap", "--variant=minbase", f"--include={DEBIAN_PACKAGES}", suite,
                str(rootfs), _debian_mirror()]
         with log_path.open("w") as log:
             done = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT)
@@ -67,12 +79,12 @@ def bootstrap_rootfs(log_path: Path, force: bool = False) -> str:
             raise ForagerError(f"debootstrap failed (exit {done.returncode}; log: {log_path})")
         subprocess.run(["tar", "-C", str(rootfs), "-cf", str(tar), "."], check=True)
         try:
-            repository, tag = ROOTFS_TAG.split(":")
-            client().api.import_image_from_file(str(tar), repository=repository, tag=tag,
+            repository, version = tag.split(":")
+            client().api.import_image_from_file(str(tar), repository=repository, tag=version,
                                                 changes=['CMD ["/bin/bash"]', "ENV LANG=C.UTF-8"])
         except APIError as exc:
             raise ForagerError(f"docker import of the bootstrapped root filesystem failed: {exc.explanation}") from None
-    return ROOTFS_TAG
+    return tag
 
 
 def _context(tmp: Path, from_image: str, setup: str) -> tuple[Path, str]:
@@ -98,10 +110,11 @@ def build_base(python: str, origin: str = "auto", force: bool = False) -> str:
     if origin == "auto":
         origin = "registry" if _image_exists(f"python:{python}-slim") or _pullable(python) else "bootstrap"
     if origin == "bootstrap":
-        if python != BOOKWORM_PYTHON:
-            raise ForagerError(f"the offline base (Debian bookworm) has Python {BOOKWORM_PYTHON} only, "
-                               f"not {python}: use python = \"{BOOKWORM_PYTHON}\" or a reachable registry")
-        from_image = bootstrap_rootfs(logs / "debootstrap.log", force=force)
+        if python not in DEBIAN_SUITES:
+            raise ForagerError(f"no offline base has Python {python} (Debian gives {', '.join(DEBIAN_SUITES)}): "
+                               f"use one of those or a reachable registry")
+        suite = DEBIAN_SUITES[python]
+        from_image = bootstrap_rootfs(logs / f"debootstrap-{suite}.log", force=force, suite=suite)
         setup = "true"
     else:
         from_image = f"python:{python}-slim"
@@ -116,6 +129,10 @@ def build_base(python: str, origin: str = "auto", force: bool = False) -> str:
     return tag
 
 
+_ensure_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=None)
 def _pullable(python: str) -> bool:
     try:
         client().images.pull("python", tag=f"{python}-slim")
@@ -129,4 +146,12 @@ def find_base(python: str) -> str:
     if _image_exists(alias(python)):
         return alias(python)
     raise ForagerError(f"no base image for Python {python}: run 'forager base build --python {python}' "
-                       f"(or 'forager base bootstrap' offline, Python {BOOKWORM_PYTHON} only)")
+                       f"(or 'forager base bootstrap --python {python}' offline: {', '.join(DEBIAN_SUITES)})")
+
+
+def ensure_base(python: str) -> str:
+    """The base for `python` with this Forager's helpers, built when missing (from a registry, or
+    bootstrapped offline). By content hash, not the moving alias: another Forager checkout on the
+    same engine may have moved the alias to a base with other helpers."""
+    with _ensure_lock:
+        return build_base(python, origin="auto")

@@ -12,7 +12,7 @@ from forager import paths
 from forager.engine import client
 from forager.hashing import digest
 from forager.images import source
-from forager.images.base import find_base
+from forager.images.base import ensure_base
 from forager.images.dockerbuild import build
 from forager.records.recipe import LoadedRecipe
 
@@ -56,7 +56,7 @@ def _install_script(loaded: LoadedRecipe) -> str:
 
 def plan_build(loaded: LoadedRecipe) -> BuildPlan:
     """Everything that decides the image, hashed; no build happens here."""
-    base = find_base(loaded.recipe.python)
+    base = ensure_base(loaded.recipe.python)
     base_id = client().images.get(base).id
     src_hash, commit = source.source_digest(loaded)
     plan = BuildPlan(loaded, base, base_id, commit, "")

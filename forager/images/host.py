@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 from pathlib import Path
@@ -21,6 +22,7 @@ def ca_bundle() -> bytes:
     return b""
 
 
+@functools.lru_cache(maxsize=1)
 def _pip_config() -> dict[str, str]:
     try:
         out = subprocess.run(["python3", "-m", "pip", "config", "list"], capture_output=True,

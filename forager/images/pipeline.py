@@ -15,7 +15,7 @@ from forager.images.build import BuildPlan, build_repo_image, plan_build
 from forager.images.validate import validate_image
 from forager.progress import console
 from forager.records import manifest as mf
-from forager.records.recipe import load_recipe
+from forager.records.recipe import LoadedRecipe, load_recipe
 from forager.work.runner import Item, ItemContext, RunSpec, run_items
 
 
@@ -56,14 +56,22 @@ def _manifest(plan: BuildPlan, image_id: str, verdict, build_log: Path, val_log:
 
 def build_one(recipe_path: Path, out_dir: Path, force: bool = False, say=lambda s: None) -> BuildOutcome:
     t0 = time.monotonic()
-    name = recipe_path.stem
     try:
         loaded = load_recipe(recipe_path)
-        name = loaded.recipe.name
+    except ForagerError as exc:
+        return BuildOutcome(str(recipe_path), recipe_path.stem, "failed", str(exc), seconds=time.monotonic() - t0)
+    return build_loaded(loaded, out_dir, force, say)
+
+
+def build_loaded(loaded: LoadedRecipe, out_dir: Path, force: bool = False, say=lambda s: None) -> BuildOutcome:
+    """Build and validate one recipe (up to date by content hash); every failure is an outcome, never raised."""
+    t0 = time.monotonic()
+    where, name = str(loaded.file), loaded.recipe.name
+    try:
         say("resolving")
         plan = plan_build(loaded)
         if not force and (m := _up_to_date(plan, out_dir)):
-            return BuildOutcome(str(recipe_path), name, "up-to-date", manifest=m, seconds=time.monotonic() - t0)
+            return BuildOutcome(where, name, "up-to-date", manifest=m, seconds=time.monotonic() - t0)
         logs = out_dir / "logs"
         build_log, val_log = logs / f"{name}.build.log", logs / f"{name}.validate.log"
         say("building")
@@ -73,16 +81,15 @@ def build_one(recipe_path: Path, out_dir: Path, force: bool = False, say=lambda 
         m = _manifest(plan, image_id, verdict, build_log, val_log)
         mf.save(m, out_dir)
         if verdict.reject_reason:
-            return BuildOutcome(str(recipe_path), name, "rejected", f"{verdict.reject_reason} (log: {val_log})",
-                           m, time.monotonic() - t0)
-        return BuildOutcome(str(recipe_path), name, "built", manifest=m, seconds=time.monotonic() - t0)
+            return BuildOutcome(where, name, "rejected", f"{verdict.reject_reason} (log: {val_log})",
+                                m, time.monotonic() - t0)
+        return BuildOutcome(where, name, "built", manifest=m, seconds=time.monotonic() - t0)
     except ForagerError as exc:
-        return BuildOutcome(str(recipe_path), name, "failed", str(exc), seconds=time.monotonic() - t0)
+        return BuildOutcome(where, name, "failed", str(exc), seconds=time.monotonic() - t0)
     except (GitCommandError, DockerException, OSError) as exc:
         # Not a user mistake but still one repository's failure: record it, keep going.
         detail = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else ""
-        return BuildOutcome(str(recipe_path), name, "failed", f"{type(exc).__name__}: {detail}",
-                       seconds=time.monotonic() - t0)
+        return BuildOutcome(where, name, "failed", f"{type(exc).__name__}: {detail}", seconds=time.monotonic() - t0)
 
 
 def build_images(recipes: list[Path], out_dir: Path, jobs: int = 1, force: bool = False) -> list[BuildOutcome]:

@@ -13,7 +13,9 @@ PACKAGE = Path(__file__).resolve().parents[2] / "forager"
 
 # Lowest first. A module may import its own package and anything in its layer or below.
 LAYERS = [
-    {"__init__", "errors", "paths", "hashing", "jsonio", "progress", "tables"},
+    # helpers: the in-container scripts (forager/images/helpers) import nothing of Forager, so
+    # host code may share their rules (e.g. which files grading protects).
+    {"__init__", "errors", "paths", "hashing", "jsonio", "progress", "tables", "helpers"},
     {"records"},
     {"engine", "disk", "containers", "channel", "work"},
     {"testsuite"},
@@ -46,7 +48,9 @@ def _imported_units(tree: ast.AST) -> set[str]:
             names = [a.name for a in node.names]
         for name in names:
             parts = name.split(".")
-            if parts[0] == "forager" and len(parts) > 1:
+            if parts[:3] == ["forager", "images", "helpers"]:
+                found.add("helpers")
+            elif parts[0] == "forager" and len(parts) > 1:
                 found.add(parts[1])
     return found
 
@@ -55,7 +59,8 @@ def upward_imports(root: Path = PACKAGE) -> list[str]:
     bad = []
     for path in sorted(root.rglob("*.py")):
         if "helpers" in path.relative_to(root).parts:
-            continue  # in-container helpers import nothing of Forager
+            assert not _imported_units(ast.parse(path.read_text(), str(path))), f"{path}: a helper imports Forager"
+            continue
         unit = _unit(path, root)
         assert unit in LAYER, f"{path}: package '{unit}' is not placed in LAYERS"
         for target in _imported_units(ast.parse(path.read_text(), str(path))):

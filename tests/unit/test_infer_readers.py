@@ -1,0 +1,134 @@
+"""Recipe inference readers: each file kind read into Evidence, without running anything."""
+
+from __future__ import annotations
+
+from forager.recipes.inference.evidence import Evidence, Fact
+from forager.recipes.inference.pyproject import poetry_version, read_pyproject
+from forager.recipes.inference.python_version import choose_python
+from forager.recipes.inference.requirements import requirement_files_for_tests
+from forager.recipes.inference.setup_files import read_setup_cfg, read_setup_py
+from forager.recipes.inference.tox_nox import read_noxfile, read_tox_ini
+from forager.recipes.inference.workflows import read_workflow
+
+PYPROJECT = """
+[build-system]
+requires = ["hatchling", "hatch-vcs"]
+build-backend = "hatchling.build"
+
+[project]
+name = "demo"
+dynamic = ["version"]
+requires-python = ">=3.9"
+dependencies = ["attrs>=21"]
+classifiers = ["Programming Language :: Python :: 3.10", "Programming Language :: Python :: 3.12"]
+
+[project.optional-dependencies]
+test = ["pytest>=7", "freezegun"]
+docs = ["sphinx"]
+
+[dependency-groups]
+lint = ["ruff"]
+test = ["pytest-mock", {include-group = "lint"}]
+
+[tool.pytest.ini_options]
+addopts = "--cov=demo -n auto"
+testpaths = ["tests"]
+asyncio_mode = "auto"
+"""
+
+
+def test_pyproject_pep621_extras_groups_pytest_and_scm():
+    ev = read_pyproject(PYPROJECT)
+    assert ev.requires_python.value == ">=3.9"
+    assert ev.classifier_pythons == ["3.10", "3.12"]
+    assert [d.value for d in ev.dependencies] == ["attrs>=21"]
+    assert ev.extras["test"] == ["pytest>=7", "freezegun"]
+    assert ev.groups["test"] == ["pytest-mock", "ruff"]  # include-group expanded
+    assert ev.pytest.testpaths == ["tests"] and ev.pytest.addopts == ["--cov=demo", "-n", "auto"]
+    assert {"pytest-cov", "pytest-xdist", "pytest-asyncio"} <= set(ev.pytest.required_plugins)
+    assert ev.scm_version and "hatch-vcs" in ev.scm_version.value
+
+
+def test_poetry_sections_become_plain_requirements():
+    ev = read_pyproject('[tool.poetry.dependencies]\npython = "^3.8"\nrequests = "^2.28"\n'
+                        '[tool.poetry.group.test.dependencies]\npytest = "~7.2"\nlocal = {path = "../x"}\n')
+    assert [d.value for d in ev.dependencies] == ["requests>=2.28,<3"]
+    assert ev.groups["test"] == ["pytest>=7.2,<7.3"]
+    assert poetry_version("^0.3.1") == ">=0.3.1,<0.4" and poetry_version("*") == "" and poetry_version("1.0") == "==1.0"
+
+
+def test_setup_cfg_options_and_tool_pytest():
+    ev = read_setup_cfg("[options]\npython_requires = >=3.8\ninstall_requires =\n    six\n    attrs; python_version<'4'\n"
+                        "[options.extras_require]\ntesting =\n    pytest\n    hypothesis\n"
+                        "[tool:pytest]\naddopts = --timeout=30\n")
+    assert ev.requires_python.value == ">=3.8"
+    assert [d.value for d in ev.dependencies] == ["six", "attrs; python_version<'4'"]
+    assert ev.extras == {"testing": ["pytest", "hypothesis"]}
+    assert ev.pytest.required_plugins == ["pytest-timeout"]
+
+
+def test_setup_py_is_read_as_a_syntax_tree_never_run():
+    src = ("import os\nos.system('touch /tmp/should-not-run')\nTESTS = ['pytest', 'mock']\nREQS = ['click'] + ['six']\n"
+           "setup(name='x', python_requires='>=3.7', install_requires=REQS, tests_require=TESTS,\n"
+           "      extras_require={'dev': TESTS + ['tox']}, setup_requires=['setuptools_scm'])\n")
+    ev = read_setup_py(src)
+    assert [d.value for d in ev.dependencies] == ["click", "six"]
+    assert ev.groups == {"tests_require": ["pytest", "mock"]} and ev.extras == {"dev": ["pytest", "mock", "tox"]}
+    assert ev.requires_python.value == ">=3.7" and ev.scm_version is not None
+    assert read_setup_py("def broken(:\n") == Evidence()
+
+
+def test_tox_ini_deps_commands_setenv_and_factors():
+    ev = read_tox_ini("[tox]\nenvlist = py38,py39\n[testenv]\ndeps =\n    pytest\n    py38: mock\n    -rrequirements-test.txt\n"
+                      "extras = test\nsetenv =\n    PYTHONHASHSEED = 0\n    HOME = {envtmpdir}\ncommands = pytest {posargs} tests\n")
+    assert [d.value for d in ev.tox_deps] == ["pytest", "mock", "-rrequirements-test.txt"]
+    assert ev.tox_setenv == {"PYTHONHASHSEED": "0"} and ev.tox_extras == ["test"]
+    assert [c.value for c in ev.tox_commands] == ["pytest {posargs} tests"]
+
+
+def test_noxfile_literal_installs():
+    ev = read_noxfile("import nox\n@nox.session\ndef tests(session):\n    session.install('-e', '.[test]')\n"
+                      "    session.install(*DEPS)\n    session.run('pytest')\n")
+    assert [f.value for f in ev.nox_installs] == ["-e .[test]"]
+
+
+def test_requirement_files_for_tests_first():
+    files = ["requirements.txt", "requirements-dev.txt", "requirements/test.txt", "docs/requirements.txt", "setup.py"]
+    assert requirement_files_for_tests(files) == ["requirements/test.txt", "requirements-dev.txt"]
+
+
+WORKFLOW = """
+on: [push]
+jobs:
+  test:
+    strategy:
+      matrix:
+        python-version: ["3.9", "3.11", "pypy-3.10"]
+    steps:
+      - uses: actions/setup-python@v5
+        with:
+          python-version: ${{ matrix.python-version }}
+      - run: |
+          sudo apt-get install -y libxml2-dev gettext
+          python -m pip install --upgrade pip
+          pip install -e .[test] && pip install coverage
+      - run: python -m pytest -x tests
+      - run: pip install ${{ matrix.extra }}
+"""
+
+
+def test_workflow_versions_installs_tests_and_apt():
+    ev = read_workflow(WORKFLOW, ".github/workflows/ci.yml")
+    assert [f.value for f in ev.workflow_pythons] == ["3.9", "3.11", "3.10"]
+    assert [f.value for f in ev.workflow_installs] == ["pip install -e .[test]", "pip install coverage"]
+    assert [f.value for f in ev.workflow_tests] == ["python -m pytest -x tests"]
+    assert [f.value for f in ev.apt] == ["libxml2-dev", "gettext"]
+
+
+def test_python_choice_prefers_311_else_the_nearest_allowed():
+    assert choose_python(Evidence()).value == "3.11"
+    old = Evidence(requires_python=Fact(value=">=3.6,<3.11", origin="setup.py"))
+    assert choose_python(old).value == "3.9"
+    new = Evidence(requires_python=Fact(value=">=3.12", origin="pyproject.toml"))
+    assert choose_python(new).value == "3.13"
+    assert "requires-python" in choose_python(old).origin
