@@ -132,3 +132,9 @@ def test_python_choice_prefers_311_else_the_nearest_allowed():
     new = Evidence(requires_python=Fact(value=">=3.12", origin="pyproject.toml"))
     assert choose_python(new).value == "3.13"
     assert "requires-python" in choose_python(old).origin
+
+
+def test_evidence_merge_keeps_values_filled_in_place():
+    from forager.recipes.inference.tree import READERS
+    ev = Evidence().merge(READERS["tox.ini"]("[testenv]\nsetenv =\n    MODE = strict\n", "tox.ini"))
+    assert ev.tox_setenv == {"MODE": "strict"}

@@ -1,8 +1,9 @@
 """Evidence -> a few ranked candidate recipes, each with the provenance of every choice.
 
 Installs go through uv with UV_EXCLUDE_NEWER set to the commit's date, so an old commit gets
-the releases of its time. `--upgrade` lets uv replace what the base image holds already (pytest
-and its dependencies, newer than the commit) by the releases of that date.
+the releases of its time. `--reinstall` makes uv replace what the base image holds already (pytest
+and its dependencies, newer than the commit) by the releases of that date: an installed version
+that satisfies a requirement would otherwise stay, whatever its date.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from forager.records.recipe import Recipe, Source, TestSpec
 
 TEST_EXTRAS = ("test", "tests", "testing", "dev", "develop")
 TEST_GROUPS = ("test", "tests", "testing", "dev", "tests_require", "hatch-test", "hatch-tests", "hatch-default")
-UV = "uv pip install --python python --upgrade"
+UV = "uv pip install --python python --reinstall"
 BOOTSTRAP = "pip install -q uv"
 
 

@@ -49,7 +49,7 @@ class Evidence(BaseModel):
     def merge(self, other: "Evidence") -> "Evidence":
         """Fields `other` sets win where this one has nothing; lists and dicts are joined."""
         data = self.model_dump()
-        for name, value in other.model_dump(exclude_unset=True).items():
+        for name, value in other.model_dump(exclude_defaults=True).items():
             mine = data.get(name)
             if isinstance(mine, list):
                 data[name] = mine + [v for v in value if v not in mine]
