@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 import shlex
+from datetime import timedelta
 from pathlib import Path
 
 from forager.recipes.attempt import Attempt
-from forager.recipes.inference.candidates import UV, Candidate
+from forager.recipes.inference.candidates import UV, Candidate, utc
 from forager.recipes.inference.pytest_ini import ADDOPT_PLUGINS
 
 # Import names whose distribution is called something else.
@@ -84,7 +85,22 @@ def uncollectable(cand: Candidate, logs: str) -> Candidate | None:
                  test=cand.recipe.test.model_copy(update={"command": command}))
 
 
-FIXERS = (scm_version, missing_module, unknown_option, uncollectable)
+def release_date(cand: Candidate, logs: str) -> Candidate | None:
+    """A requirement published after the cut-off date: releases of later days are let in, or, the
+    second time, the cut-off goes."""
+    date = cand.recipe.env.get("UV_EXCLUDE_NEWER")
+    if not date or "filtered by `exclude-newer`" not in logs:
+        return None
+    env = dict(cand.recipe.env)
+    if "later releases" in cand.label:
+        env.pop("UV_EXCLUDE_NEWER")
+        return _with(cand, "no cut-off", "still unresolvable: today's releases", env=env)
+    env["UV_EXCLUDE_NEWER"] = utc(date.replace("Z", "+00:00"), timedelta(days=90))
+    return _with(cand, "later releases", f"a requirement needs a release after {date}: the cut-off moves 90 days later",
+                 env=env)
+
+
+FIXERS = (scm_version, release_date, missing_module, unknown_option, uncollectable)
 
 
 def fix(cand: Candidate, attempt: Attempt, build_log: str = "", validation_log: str = "") -> Candidate | None:

@@ -90,7 +90,7 @@ def test_old_commit_gets_the_releases_of_its_time(tmp_path, base_image):
              "tests/test_calc.py": "from packaging.version import LegacyVersion\n" + PYTEST_TESTS +
              "\n\ndef test_legacy():\n    assert str(LegacyVersion('foo')) == 'foo'\n"}
     recipe, _, manifest = _infer(tmp_path, _repo(tmp_path / "calc-old", files, date="2022-06-01T12:00:00+00:00"))
-    assert recipe.env["UV_EXCLUDE_NEWER"] == "2022-06-01T12:00:00Z"
+    assert recipe.env["UV_EXCLUDE_NEWER"] == "2022-06-08T12:00:00Z"  # the commit's date and 7 days
     assert manifest.packages["packaging"].startswith("21.")
     assert "tests/test_calc.py::test_legacy" in manifest.passing()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from forager.recipes.inference.evidence import Evidence
 from forager.recipes.inference.pytest_ini import plugins_for
@@ -41,16 +41,22 @@ def _is_self(req: str, name: str) -> bool:
     return re.split(r"[<>=!~\[ ;]", req.strip(), maxsplit=1)[0].lower().replace("_", "-") == name.lower().replace("_", "-")
 
 
-def utc(iso: str) -> str:
-    """A git ISO date as the RFC 3339 UTC timestamp uv takes ('2022-06-01T12:00:00Z')."""
-    return datetime.fromisoformat(iso).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+# Releases made just after a commit (a sibling package bumped the same day, as boto3 and botocore
+# are) belong to its time too.
+RELEASE_SLACK = timedelta(days=7)
+
+
+def utc(iso: str, slack: timedelta = RELEASE_SLACK) -> str:
+    """A git ISO date plus the slack, as the RFC 3339 UTC timestamp uv takes ('2022-06-08T12:00:00Z')."""
+    return (datetime.fromisoformat(iso) + slack).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _env(ev: Evidence) -> tuple[dict[str, str], list[str]]:
     env, why = {}, []
     if ev.commit_date:
         env["UV_EXCLUDE_NEWER"] = utc(ev.commit_date)
-        why.append(f"UV_EXCLUDE_NEWER: the commit's date ({ev.commit_date}): releases of its time")
+        why.append(f"UV_EXCLUDE_NEWER: the commit's date ({ev.commit_date}) and {RELEASE_SLACK.days} days: "
+                   "releases of its time")
     if ev.scm_version:
         version = (ev.version_tag or "0.0.0").lstrip("v")
         version = version if re.fullmatch(r"\d+(\.\d+)*([abc]|rc|\.post|\.dev)?\d*", version) else "0.0.0"
