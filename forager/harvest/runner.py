@@ -15,7 +15,7 @@ from pathlib import Path
 
 from forager.engine import LABEL, client
 from forager.harvest.episode import HarvestSettings, run_episode
-from forager.jsonio import append_line, read_lines
+from forager.jsonio import append_line, read_lines, write_atomic
 from forager.records.task import Task
 from forager.records.trajectory import Trajectory
 from forager.work.runner import Item, ItemContext, RunReport, RunSpec, run_items
@@ -38,6 +38,23 @@ def pending_jobs(tasks: list[Task], out: Path, attempts: int) -> tuple[list[tupl
     return jobs, len(tasks) * attempts - len(jobs)
 
 
+def grading_log_path(out: Path, trajectory_id: str) -> Path:
+    return out.with_name(out.name + ".grading") / f"{trajectory_id.replace('/', '_')}.log"
+
+
+def write_grading_log(out: Path, traj: Trajectory) -> None:
+    """The grading's log in a file beside the trajectories, named in the trajectory (written first,
+    so a trajectory line never names a file that is not there)."""
+    g = traj.grading
+    path = grading_log_path(out, traj.trajectory_id)
+    lines = [f"trajectory: {traj.trajectory_id}", f"resolved: {g.resolved}", f"applied: {g.applied} ({g.apply_method or '-'})",
+             f"restored or removed: {', '.join(g.restored_files) or 'nothing'}", f"error: {g.error or '-'}",
+             f"exit code: {g.exit_code}", "FAIL_TO_PASS:", *(f"  {r.status:8} {r.test}" for r in g.fail_to_pass),
+             "PASS_TO_PASS:", *(f"  {r.status:8} {r.test}" for r in g.pass_to_pass), "", g.log]
+    write_atomic(path, "\n".join(lines) + "\n")
+    g.log_file = str(path.relative_to(out.parent))
+
+
 def _remove_run_containers(run_id: str) -> None:
     for c in client().containers.list(all=True, filters={"label": f"{LABEL}.run={run_id}"}):
         c.remove(force=True)
@@ -56,6 +73,7 @@ def harvest(tasks: list[Task], out: Path, s: HarvestSettings, concurrency: int =
         return run_episode(task, attempt, s, server, labels, stop=ctx.stop)
 
     def on_result(item: Item, traj: Trajectory) -> None:
+        write_grading_log(out, traj)
         append_line(out, traj)
         summary.written += 1
         summary.resolved += traj.reward > 0

@@ -82,6 +82,7 @@ class Grading(BaseModel):
     error: str = ""
     duration: float = 0.0
     log: str = Field("", description="how grading went: apply method, files put back, canary, test output tail")
+    log_file: str = Field("", description="the grading log's file, relative to the trajectory file's folder")
 
 
 class Timings(BaseModel):

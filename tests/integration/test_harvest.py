@@ -47,6 +47,9 @@ def test_oracle_resolves_every_kept_task(example_tasks, tasks_dir, tmp_path):
         assert [m.role for m in t.messages[:2]] == ["system", "user"]
         assert any(m.role == "tool: edit" for m in t.messages)
         assert t.messages[-1].role == "assistant"
+        log = (out.parent / t.grading.log_file).read_text()  # the grading log beside the trajectories
+        assert t.grading.log_file.startswith("oracle.jsonl.grading/") and "resolved: True" in log
+        assert f"applied: True ({t.grading.apply_method})" in log and t.FAIL_TO_PASS[0] in log
     assert not [c for c in forager_containers() if c.labels.get(f"{LABEL}.kind") in ("episode", "grade")]
 
 
