@@ -190,10 +190,11 @@ def test_hybrid_gives_bf16_on_one_card_a_longer_context():
 
 
 def test_serve_dry_run_prints_the_plan_and_a_harvest_line_with_sampling_and_concurrency(capsys):
-    from forager.serve.launch import serve_vllm
+    from forager.serve.launch import plan_summary, serve_vllm
+    summary = plan_summary(plan(CWM, "bf16", 2, H100_GIB, allocator="hybrid"))
+    assert "hybrid KV-cache manager" in summary and "21 episodes of 32768 tokens" in summary
     serve_vllm("facebook/cwm", "bf16", 2, 80.0, 131072, "127.0.0.1", 8000, True, 1)
     out = capsys.readouterr().out
-    assert "hybrid KV-cache manager" in out and "21 episodes of 32768 tokens" in out
     assert "--tensor-parallel-size 2" in out
     assert out.strip().splitlines()[-1].endswith("--policy cwm --endpoint http://127.0.0.1:8000/v1 --model "
                                                  "facebook/cwm --temperature 1.0 --top-p 0.95 --concurrency 21")
