@@ -122,7 +122,7 @@ class _Http:
         """How the server tokenizes `text` for a completion (None when it offers no route).
 
         vLLM: POST /tokenize {prompt, add_special_tokens}; llama.cpp's server: POST /tokenize
-        {content, add_special}; llama-cpp-python: POST /v1/extras/tokenize {input} (which
+        {content, add_special}; llama-cpp-python: POST /extras/tokenize {input} (which
         tokenizes exactly as its /v1/completions does).
         """
         root = self.endpoint.removesuffix("/v1")
@@ -130,7 +130,7 @@ class _Http:
             "vllm:/tokenize": (f"{root}/tokenize", {"model": self.name, "prompt": text,
                                                     "add_special_tokens": add_special}),
             "llama.cpp:/tokenize": (f"{root}/tokenize", {"content": text, "add_special": add_special}),
-            "llama-cpp-python:/v1/extras/tokenize": (f"{self.endpoint}/extras/tokenize",
+            "llama-cpp-python:/extras/tokenize": (f"{root}/extras/tokenize",
                                                      {"model": self.name, "input": text}),
         }
         tried = [self._tokenize_route] if self._tokenize_route else list(routes)
