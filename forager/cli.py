@@ -189,8 +189,14 @@ def harvest(variant: str = typer.Option("mutate-fix", help="mutate-fix, issue-fi
             concurrency: int = typer.Option(4, min=1, help="episodes at once"),
             attempts: int = typer.Option(1, min=1, help="episodes per task"),
             max_turns: int = typer.Option(128, min=1), max_context: int = typer.Option(131072, min=256),
-            max_tokens: int = typer.Option(4096, min=1, help="tokens per model turn"),
-            temperature: float = typer.Option(0.7), top_p: float = typer.Option(0.95),
+            max_tokens: Optional[int] = typer.Option(None, min=1, help="tokens per model turn, capped at the "
+                                                     "context left (default: cwm 65536, chat 4096)"),
+            temperature: Optional[float] = typer.Option(None, help="default: cwm 1.0, chat 0.7"),
+            top_p: Optional[float] = typer.Option(None, help="default 0.95"),
+            dialect: Optional[str] = typer.Option(None, help="cwm, cwm-nothink or chat (default: the "
+                                                  "policy's: cwm for cwm, chat otherwise)"),
+            reasoning: bool = typer.Option(True, "--reasoning/--no-reasoning",
+                                           help="cwm dialect: CWM's <think> reasoning (off: cwm-nothink)"),
             episode_seconds: float = typer.Option(3600, help="wall-time limit per episode"),
             bash_timeout: float = typer.Option(120, help="seconds per bash command"),
             prompts: Optional[Path] = typer.Option(None, help="folder with your own prompt templates"),
@@ -215,10 +221,19 @@ def harvest(variant: str = typer.Option("mutate-fix", help="mutate-fix, issue-fi
     tasks = tasks[:limit] if limit else tasks
     if not tasks:
         raise ForagerError(f"{tasks_file}: no {variant} tasks")
+    from forager.records.episode_settings import CWM_SAMPLING, DEFAULT_DIALECT, DIALECTS
+    dialect = dialect or DEFAULT_DIALECT[policy]
+    if dialect not in DIALECTS:
+        raise ForagerError(f"--dialect must be one of {', '.join(DIALECTS)}, not '{dialect}'")
+    if dialect == "cwm" and not reasoning:
+        dialect = "cwm-nothink"
+    base = CWM_SAMPLING if dialect.startswith("cwm") else Sampling()
+    sampling = Sampling(temperature=base.temperature if temperature is None else temperature,
+                        top_p=base.top_p if top_p is None else top_p,
+                        max_tokens=base.max_tokens if max_tokens is None else max_tokens)
     client()
     settings = HarvestSettings(
-        policy=policy, endpoint=endpoint, model=model,
-        sampling=Sampling(temperature=temperature, top_p=top_p, max_tokens=max_tokens),
+        policy=policy, endpoint=endpoint, model=model, dialect_name=dialect, sampling=sampling,
         limits=AgentLimits(max_turns=max_turns, max_context_tokens=max_context, max_seconds=episode_seconds),
         env=EnvironmentSettings(tools=ToolSettings(bash_timeout=bash_timeout)), prompts_dir=prompts,
         bos=not no_bos)
@@ -238,13 +253,46 @@ def serve(model: str = typer.Option("facebook/cwm", help="model to serve with vL
           port: Optional[int] = typer.Option(None, help="port (default: 8000 for vLLM, a free one for --local)"),
           host: str = typer.Option("127.0.0.1"),
           dry_run: bool = typer.Option(False, help="print the command and exit"),
-          wait: float = typer.Option(1800, help="seconds to wait for the server to answer")) -> None:
+          wait: float = typer.Option(1800, help="seconds to wait for the server to answer"),
+          allocator: str = typer.Option("hybrid", help="KV-cache allocator the memory plan assumes: hybrid "
+                                        "(vLLM's hybrid manager, sliding layers keep their window) or uniform"),
+          kv_cache_dtype: str = typer.Option("auto", help="auto (model dtype) or fp8 (half the KV memory)"),
+          typical_len: int = typer.Option(32768, min=1024, help="typical episode length in tokens, for the "
+                                          "concurrency estimate")) -> None:
     """Start a model server, wait until it answers, print the endpoint; Ctrl-C stops it."""
     from forager.serve.launch import serve_local, serve_vllm
     if local:
         serve_local(port, dry_run)
     else:
-        serve_vllm(model, preset, gpus, gpu_mem, max_len, host, port or 8000, dry_run, wait)
+        serve_vllm(model, preset, gpus, gpu_mem, max_len, host, port or 8000, dry_run, wait,
+                   allocator=allocator, kv_cache_dtype=kv_cache_dtype, typical_len=typical_len)
+
+
+@app.command("show")
+def show(file: Path = typer.Argument(..., help="trajectories JSONL"),
+         id_: Optional[str] = typer.Option(None, "--id", help="trajectory_id (or instance_id; default the first)"),
+         turn: Optional[int] = typer.Option(None, "--turn", min=0, help="the turn whose prompt to print"),
+         raw: bool = typer.Option(False, "--raw", help="print the exact text the model saw at --turn")) -> None:
+    """A readable view of one episode; with --turn K --raw, the exact prompt of turn K, byte for byte."""
+    from forager.agent.transcript import print_episode, raw_prompt
+    from forager.jsonio import read_lines
+    from forager.records.trajectory import Trajectory
+    if not file.exists():
+        raise ForagerError(f"{file}: no such file")
+    trajs = list(read_lines(file, Trajectory))
+    chosen = [t for t in trajs if id_ is None or id_ in (t.trajectory_id, t.instance_id)]
+    if not chosen:
+        raise ForagerError(f"{file}: no trajectory {id_!r}" if id_ else f"{file}: no trajectories")
+    t = chosen[0]
+    if raw:
+        try:
+            text = raw_prompt(t, turn if turn is not None else max(0, len(t.turns) - 1))
+        except IndexError as exc:
+            raise ForagerError(str(exc)) from None
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    print_episode(t, console)
 
 
 @app.command("demo")

@@ -32,6 +32,9 @@ class Message(BaseModel):
 
     role: str
     content: str
+    # A special token the model generated to end its turn other than <|eot_id|> (e.g.
+    # "<|eom_id|>"): CWM's history keeps it, followed by an inserted <|eot_id|>.
+    end: str = ""
 
     @field_validator("role")
     @classmethod
@@ -54,7 +57,8 @@ def render_message(message: Message | Mapping[str, Any], *, escape: bool = True)
     """One message: header, blank line, content, end of turn."""
     msg = _as_message(message)
     content = escape_special_tokens(msg.content) if escape else msg.content
-    return f"{header(msg.role)}{content}{END_OF_TURN}"
+    end = msg.end if msg.end != END_OF_TURN else ""
+    return f"{header(msg.role)}{content}{end}{END_OF_TURN}"
 
 
 def header(role: str) -> str:
@@ -92,6 +96,6 @@ def _as_message(message: Message | Mapping[str, Any] | Any) -> Message:
     if isinstance(message, Message):
         return message
     if isinstance(message, Mapping):
-        return Message(role=message["role"], content=message["content"])
-    # Richer message models (the trajectory's) only need role and content here.
-    return Message(role=message.role, content=message.content)
+        return Message(role=message["role"], content=message["content"], end=message.get("stop_token", ""))
+    # Richer message models (the trajectory's) only need role, content and end token here.
+    return Message(role=message.role, content=message.content, end=getattr(message, "stop_token", "") or "")

@@ -8,12 +8,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from forager.agent.llama3 import Message
+from forager.agent import cwm
+from forager.agent.dialect import CHAT, Dialect
+from forager.agent.llama3 import END_OF_TURN, Message, header
 from forager.agent.model import ContextExceeded, Model, ModelError
-from forager.agent.observation import observation_message
+from forager.agent.observation import observation_message, observation_role
 from forager.agent.protocol import FormatError, has_tool_call, parse_tool_call
 from forager.agent.shell import ShellDied
-from forager.agent.tools import ToolResult, Tools
+from forager.agent.tools import CwmTools, ToolResult, Tools
 from forager.disk import DiskLimitExceeded
 from forager.records.episode_settings import AgentLimits
 from forager.records.trajectory import ChatMessage, ExitStatus, ToolArguments, ToolCallRecord, TurnRecord
@@ -45,8 +47,10 @@ class Episode:
 
 
 class Agent:
-    def __init__(self, model: Model, tools: Tools, limits: AgentLimits | None = None, stop=None):
+    def __init__(self, model: Model, tools: Tools, limits: AgentLimits | None = None, stop=None,
+                 dialect: Dialect = CHAT):
         self.model, self.tools, self.limits = model, tools, limits or AgentLimits()
+        self.dialect = dialect
         self.stop = stop  # a threading.Event set on Ctrl-C / SIGTERM
         self.ep = Episode()
         self.format_errors = 0
@@ -54,6 +58,8 @@ class Agent:
         self.deadline = 0.0
 
     def run(self, system: str, user: str) -> Episode:
+        if self.dialect.is_cwm:  # CWM's encoder strips system and user bodies (cwm/text/tokenizers.py)
+            system, user = system.strip(), user.strip()
         self.ep.messages = [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
         self.deadline = time.monotonic() + self.limits.max_seconds
         try:
@@ -68,8 +74,11 @@ class Agent:
         reply = self._ask()
         turn = TurnRecord(index=len(self.ep.turns), prompt_tokens=reply.prompt_tokens or 0,
                           completion_tokens=reply.completion_tokens or 0, latency=round(reply.latency, 4),
-                          finish_reason=reply.finish_reason or "")
+                          finish_reason=reply.finish_reason or "", max_tokens=reply.max_tokens)
         self.ep.turns.append(turn)
+        if self.dialect.is_cwm:
+            self._step_cwm(reply, turn)
+            return
         if self.ep.patch is not None and not has_tool_call(reply.text):
             self.ep.messages.append(ChatMessage(role="assistant", content=reply.text, reasoning=reply.text.strip()))
             raise EpisodeEnd(ExitStatus.submitted)
@@ -91,6 +100,61 @@ class Agent:
             self.ep.patch = result.patch
         self._observe(parsed.call.tool, result.output)
 
+    def _step_cwm(self, reply, turn: TurnRecord) -> None:
+        """One turn in CWM's dialect (cwm/rl/envs/envs/swerl_tool.py `step`)."""
+        prefix = self.dialect.assistant_prefix
+        generated = reply.text[len(prefix):] if reply.text.startswith(prefix) else reply.text
+        msg = ChatMessage(role="assistant", content=reply.text, stop_token=reply.stop_token)
+        self.ep.messages.append(msg)
+        try:
+            parsed = cwm.parse_turn(generated, think=self.dialect.think)
+        except cwm.CwmError as exc:
+            one_end = not self.dialect.think or generated.count(cwm.THINK_END) == 1
+            if self.ep.patch is not None and one_end:  # the final response (swerl_tool.py L462-477)
+                msg.reasoning = generated.split(cwm.THINK_END, 1)[0].strip() if self.dialect.think else ""
+                raise EpisodeEnd(ExitStatus.submitted) from None
+            self._format_error_cwm(turn, exc)
+            return
+        self.format_errors = 0
+        msg.reasoning = parsed.reasoning.strip()
+        t0 = time.monotonic()
+        try:
+            result, args = CwmTools(self.tools).run(parsed.name, parsed.tool_input)
+        except DiskLimitExceeded as exc:
+            raise EpisodeEnd(ExitStatus.disk_limit, disk_detail(str(exc))) from None
+        except ShellDied as exc:
+            raise EpisodeEnd(ExitStatus.environment_error, str(exc)) from None
+        self.ep.tool_seconds += time.monotonic() - t0
+        turn.tool = ToolCallRecord(name=parsed.name, arguments=ToolArguments(**args),
+                                   exit_code=-1 if result.exit_code is None or parsed.name != "bash" else result.exit_code,
+                                   duration=round(result.duration or time.monotonic() - t0, 4),
+                                   truncated=result.truncated, timed_out=result.timed_out,
+                                   restarted=result.restarted, error=result.error)
+        if result.patch is not None:
+            self.ep.patch = result.patch
+        self._observe_cwm(parsed.name, result.output)
+
+    def _observe_cwm(self, tool: str, output: str) -> None:
+        """CWM's observation: output and budget blocks (swerl_tool.py L539-575). Remaining tokens
+        = context - tokens so far (this turn's included) - tokens of this tool message with the
+        budget's placeholders unfilled, at most 32768."""
+        role = observation_role(tool)
+        probe = header(role) + cwm.budget_probe(output) + END_OF_TURN
+        count = getattr(self.model, "count_tokens", None)
+        size = min(count(probe) if count else len(probe.encode()) // 3 + 1, cwm.MAX_OBSERVATION_TOKENS)
+        turns_left = self.limits.max_turns - len(self.ep.turns)
+        tokens_left = self.limits.max_context_tokens - self.context_used - size
+        body = cwm.observation_body(output, turns_left, tokens_left)
+        self.ep.messages.append(ChatMessage(role=role, content=body))
+
+    def _format_error_cwm(self, turn: TurnRecord, exc: cwm.CwmError) -> None:
+        """Errors go back as a user message `ErrorClass: message` (swerl_tool.py L478-516)."""
+        self.format_errors += 1
+        turn.format_error = exc.feedback
+        if self.format_errors >= self.limits.max_format_errors:
+            raise EpisodeEnd(ExitStatus.format_errors, f"{self.format_errors} format errors in a row")
+        self.ep.messages.append(ChatMessage(role="user", content=exc.feedback))
+
     def _check_limits(self) -> None:
         if self.stop is not None and self.stop.is_set():
             raise Interrupted()
@@ -104,7 +168,7 @@ class Agent:
             raise EpisodeEnd(ExitStatus.time_limit, f"{self.limits.max_seconds:g} s")
 
     def _ask(self):
-        msgs = [Message(role=m.role, content=m.content) for m in self.ep.messages]
+        msgs = [Message(role=m.role, content=m.content, end=m.stop_token) for m in self.ep.messages]
         try:
             reply = self.model.complete(msgs)
         except ContextExceeded as exc:

@@ -30,6 +30,8 @@ class Reply(BaseModel):
     completion_tokens: int | None
     latency: float
     prompt: str | None = None  # cwm: the exact text the model was given
+    stop_token: str = ""  # cwm: the special token that ended the turn ("" when it hit max_tokens)
+    max_tokens: int = 0  # the max_tokens sent (capped at the context left)
 
 
 class Model(Protocol):
@@ -80,18 +82,87 @@ class _Http:
             raise ModelError(f"model server at {self.endpoint} answered {exc.response.status_code}: "
                              f"{exc.response.text[:200]}") from None
 
-    def _sampling(self) -> dict:
+    stop: list[str] | None = None  # None: the text protocol's stop strings
+    context_limit: int = 0  # tokens of prompt + completion at most (0: no cap)
+    _tokenize_route: str | None = None  # "" when the server offers none, None before the first try
+    _server_len = 0
+
+    def _sampling(self, prompt_tokens: int | None = None) -> dict:
         s = self.sampling.model_dump(exclude_none=True)
-        return {"model": self.name, "stop": stop_strings(), **s}
+        s["max_tokens"] = self._cap(prompt_tokens)
+        return {"model": self.name, "stop": stop_strings() if self.stop is None else self.stop, **s}
+
+    def _cap(self, prompt_tokens: int | None) -> int:
+        """max_tokens capped at the context left, so no request exceeds what the server accepts."""
+        limit = min(x for x in (self.context_limit, self._server_len) if x) if (self.context_limit or
+                                                                                  self._server_len) else 0
+        if not limit or prompt_tokens is None:
+            return self.sampling.max_tokens
+        left = limit - prompt_tokens
+        if left <= 0:
+            raise ContextExceeded(f"the prompt takes {prompt_tokens} of {limit} context tokens")
+        return min(self.sampling.max_tokens, left)
 
     def info(self) -> dict:
-        """The endpoint and the model ids it serves (empty when it does not say)."""
+        """The endpoint, the model ids it serves, its context and tokenize route (empty when not said)."""
         try:
             data = self.http.get(f"{self.endpoint}/models", timeout=10).json().get("data", [])
             models = [m["id"] for m in data if isinstance(m, dict) and "id" in m]
-        except (httpx.HTTPError, ValueError, AttributeError):
+            lens = [m.get("max_model_len") for m in data if isinstance(m, dict) and m.get("id") == self.name]
+            self._server_len = int(lens[0]) if lens and lens[0] else 0
+        except (httpx.HTTPError, ValueError, AttributeError, TypeError):
             models = []
-        return {"endpoint": self.endpoint, "models": models}
+        self.tokenize("probe")
+        return {"endpoint": self.endpoint, "models": models, "tokenizer": self._tokenize_route or "",
+                "max_model_len": self._server_len}
+
+    # ------------------------------------------------------------ the server's tokenizer
+
+    def tokenize(self, text: str, add_special: bool = True) -> list[int] | None:
+        """How the server tokenizes `text` for a completion (None when it offers no route).
+
+        vLLM: POST /tokenize {prompt, add_special_tokens}; llama.cpp's server: POST /tokenize
+        {content, add_special}; llama-cpp-python: POST /extras/tokenize {input} (which
+        tokenizes exactly as its /v1/completions does).
+        """
+        root = self.endpoint.removesuffix("/v1")
+        routes = {
+            "vllm:/tokenize": (f"{root}/tokenize", {"model": self.name, "prompt": text,
+                                                    "add_special_tokens": add_special}),
+            "llama.cpp:/tokenize": (f"{root}/tokenize", {"content": text, "add_special": add_special}),
+            "llama-cpp-python:/extras/tokenize": (f"{root}/extras/tokenize",
+                                                     {"model": self.name, "input": text}),
+        }
+        tried = [self._tokenize_route] if self._tokenize_route else list(routes)
+        if self._tokenize_route == "":
+            return None
+        for name in tried:
+            url, body = routes[name]
+            try:
+                resp = self.http.post(url, json=body, timeout=60)
+                tokens = resp.json().get("tokens") if resp.status_code == 200 else None
+            except (httpx.HTTPError, ValueError, AttributeError):
+                tokens = None
+            if isinstance(tokens, list) and all(isinstance(t, int) for t in tokens):
+                self._tokenize_route = name
+                return tokens
+        if self._tokenize_route is None:
+            self._tokenize_route = ""
+        return None
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of `text` inside a prompt (no BOS added); an overestimate when the server cannot say."""
+        tokens = self.tokenize(text, add_special=False)
+        if tokens is None:
+            return estimate_tokens(text)
+        if self._tokenize_route and self._tokenize_route.startswith("llama-cpp-python"):
+            tokens = tokens[1:] if len(tokens) > 1 and tokens[:1] == self.tokenize("", True) else tokens
+        return len(tokens)
+
+
+def estimate_tokens(text: str) -> int:
+    """A safe upper guess when no tokenizer answers: BPE vocabularies average over 3 bytes a token."""
+    return len(text.encode()) // 3 + 1
 
 
 def _usage(data: dict) -> tuple[int | None, int | None]:
@@ -103,18 +174,60 @@ class CompletionsModel(_Http):
     """cwm: Forager renders the Llama-3 header format itself and calls /v1/completions."""
 
     def __init__(self, endpoint: str, model: str, sampling: Sampling = Sampling(), timeout: float = 600,
-                 api_key: str | None = None, bos: bool = True, assistant_prefix: str = ""):
+                 api_key: str | None = None, bos: bool = True, assistant_prefix: str = "",
+                 stop: list[str] | None = None, context_limit: int = 0):
         super().__init__(endpoint, model, sampling, timeout, api_key)
         self.bos, self.assistant_prefix = bos, assistant_prefix
+        self.stop, self.context_limit = stop, context_limit
+        self.bos_by = "forager" if bos else "server"
+
+    def render(self, messages: list[Message]) -> str:
+        return render_prompt(messages, bos=self.bos, assistant_prefix=self.assistant_prefix)
+
+    def probe_bos(self, messages: list[Message]) -> str:
+        """Ask the server how it tokenizes the first prompt; drop Forager's BOS when the server adds one.
+
+        Returns who puts BOS first: 'forager' or 'server' ('forager' unchecked when the server
+        has no tokenize route: then --no-bos decides).
+        """
+        if not self.bos:
+            return self.bos_by
+        tokens = self.tokenize(render_prompt(messages, bos=True, assistant_prefix=self.assistant_prefix))
+        if tokens and len(tokens) >= 2 and tokens[0] == tokens[1]:
+            self.bos, self.bos_by = False, "server"  # BOS text + the server's own BOS: two BOS tokens
+        return self.bos_by
 
     def complete(self, messages: list[Message]) -> Reply:
-        prompt = render_prompt(messages, bos=self.bos, assistant_prefix=self.assistant_prefix)
-        data, latency = self.post("/completions", {"prompt": prompt, **self._sampling()})
+        prompt = self.render(messages)
+        n_prompt = None
+        if self.context_limit or self._server_len:
+            tokens = self.tokenize(prompt)
+            n_prompt = len(tokens) if tokens is not None else estimate_tokens(prompt)
+        body = {"prompt": prompt, **self._sampling(n_prompt)}
+        data, latency = self.post("/completions", body)
         choice = data["choices"][0]
-        text = restore_stop(choice.get("text") or "", choice.get("stop_reason"), choice.get("finish_reason"))
-        return Reply(text=self.assistant_prefix + text, finish_reason=choice.get("finish_reason"),
+        finish = choice.get("finish_reason")
+        raw = choice.get("text") or ""
+        text = raw if self.stop == [] else restore_stop(raw, choice.get("stop_reason"), finish)
+        return Reply(text=self.assistant_prefix + text, finish_reason=finish,
                      prompt_tokens=_usage(data)[0], completion_tokens=_usage(data)[1], latency=latency,
-                     prompt=prompt)
+                     prompt=prompt, stop_token=stop_token(choice), max_tokens=body["max_tokens"])
+
+
+# CWM's stop tokens (facebookresearch/cwm cwm/text/tokenizers.py stop_tokens): the one that
+# ended a turn stays in CWM's history; only <|eot_id|> closes the turn by itself.
+STOP_TOKEN_IDS = {128001: "<|end_of_text|>", 128008: "<|eom_id|>", 128009: "<|eot_id|>"}
+
+
+def stop_token(choice: dict) -> str:
+    """The special token that ended a completion: vLLM names a stop token id in `stop_reason`;
+    a plain "stop" is the end-of-turn token; "length" generated none."""
+    if choice.get("finish_reason") == "length":
+        return ""
+    reason = choice.get("stop_reason")
+    if isinstance(reason, int):
+        return STOP_TOKEN_IDS.get(reason, "<|eot_id|>")
+    return "<|eot_id|>"
 
 
 CHAT_ROLES = {"system", "user", "assistant"}
@@ -127,11 +240,21 @@ class ChatModel(_Http):
     message; the trajectory keeps its real role.
     """
 
+    def __init__(self, endpoint: str, model: str, sampling: Sampling = Sampling(), timeout: float = 600,
+                 api_key: str | None = None, context_limit: int = 0):
+        super().__init__(endpoint, model, sampling, timeout, api_key)
+        self.context_limit = context_limit
+
     def complete(self, messages: list[Message]) -> Reply:
         wire = [{"role": m.role if m.role in CHAT_ROLES else "user", "content": m.content} for m in messages]
-        data, latency = self.post("/chat/completions", {"messages": wire, **self._sampling()})
+        n_prompt = None
+        if self.context_limit or self._server_len:
+            # The chat template is the server's: count the contents and allow a header per message.
+            n_prompt = sum(self.count_tokens(m["content"]) + 8 for m in wire) + 8
+        body = {"messages": wire, **self._sampling(n_prompt)}
+        data, latency = self.post("/chat/completions", body)
         choice = data["choices"][0]
         text = (choice.get("message") or {}).get("content") or ""
         text = restore_stop(text, choice.get("stop_reason"), choice.get("finish_reason"))
         return Reply(text=text, finish_reason=choice.get("finish_reason"), prompt_tokens=_usage(data)[0],
-                     completion_tokens=_usage(data)[1], latency=latency)
+                     completion_tokens=_usage(data)[1], latency=latency, max_tokens=body["max_tokens"])

@@ -1,7 +1,9 @@
 """Prompt templates: the ones Forager ships, or a user's own directory of replacements.
 
-Templates are `string.Template` files named ``NAME.txt`` (system, user_mutate_fix,
-user_issue_fix). Placeholders are ``$problem_statement``, ``$repo`` and ``$max_turns``;
+Templates are `string.Template` files named ``NAME.txt``: system, user_mutate_fix,
+user_issue_fix for the chat dialect; cwm_identity, cwm_reasoning, cwm_environment,
+cwm_user_mutate_fix, cwm_user_issue_fix for the cwm dialects (assembled in CWM's structure by
+`forager.agent.dialect.cwm_system_prompt`). Placeholders are listed in PLACEHOLDERS;
 a literal dollar sign is written ``$$``. Templates are checked when loaded, so a typo in a
 user's file fails before the first episode, not in the middle of a run.
 """
@@ -16,18 +18,25 @@ from forager.errors import ForagerError
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
 
-NAMES = ("system", "user_mutate_fix", "user_issue_fix")
+NAMES = ("system", "user_mutate_fix", "user_issue_fix")  # the chat dialect's
+CWM_NAMES = ("cwm_identity", "cwm_reasoning", "cwm_environment", "cwm_user_mutate_fix", "cwm_user_issue_fix")
 
 PLACEHOLDERS = {
     "problem_statement": "the task's problem statement",
     "repo": "the repository, as owner/name",
     "max_turns": "the episode's turn limit",
+    "context_size": "the episode's context limit in tokens, a plain integer",
+    "session_timeout": "the bash time limit, written like '120-second'",
+    "repo_root": "where the repository is, /testbed",
+    "failing_tests": "the task's FAIL_TO_PASS tests, one '- test' line each",
 }
 
 # A user prompt without the problem statement gives the agent nothing to do.
 REQUIRED = {
     "user_mutate_fix": frozenset({"problem_statement"}),
     "user_issue_fix": frozenset({"problem_statement"}),
+    "cwm_user_mutate_fix": frozenset({"problem_statement"}),
+    "cwm_user_issue_fix": frozenset({"problem_statement"}),
 }
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -69,7 +78,7 @@ def _locate(name: str, override_dir: Path | None) -> Path:
     shipped = PROMPTS_DIR / f"{name}.txt"
     if override_dir is None:
         if not shipped.is_file():
-            raise PromptError(f"no prompt template named {name!r}; Forager ships {', '.join(NAMES)}")
+            raise PromptError(f"no prompt template named {name!r}; Forager ships {', '.join(NAMES + CWM_NAMES)}")
         return shipped
     override_dir = Path(override_dir)
     if not override_dir.is_dir():

@@ -96,3 +96,73 @@ class Tools:
         files = patch.count("diff --git ") or patch.count("\n+++ ")
         return ToolResult(f"submission recorded: {call.path} ({files} file(s) changed). Reply without a tool "
                           "call to finish, or keep working and submit again.", patch=patch)
+
+
+class CwmTools:
+    """The four tools with CWM's feedback shapes (facebookresearch/cwm cwm/rl/swerl/tools.py and
+    plugins/): a tool gets its whole input text and answers with CWM's exact feedback text.
+
+    bash: the raw output, trailing newline kept, stdout and stderr in one stream, no exit code;
+    a timeout or a dead shell is replaced by CWM's session sentence. edit and create: the
+    plugin's message plus the newline its print() adds. submit: the patch in CWM's
+    submission block, or CWM's refusal.
+    """
+
+    def __init__(self, tools: Tools):
+        self.tools = tools
+
+    @property
+    def session(self) -> ShellSession:
+        return self.tools.session
+
+    def run(self, name: str, tool_input: str) -> tuple[ToolResult, dict]:
+        """The result and the arguments to record, for a call CWM's parser accepted."""
+        return getattr(self, name)(tool_input)
+
+    def bash(self, command: str) -> tuple[ToolResult, dict]:
+        return self._raw_bash(command), {"command": command}
+
+    def _raw_bash(self, command: str) -> ToolResult:
+        from forager.agent import cwm
+        s = self.tools.settings
+        try:
+            ans = self.session.request({"op": "bash", "cmd": command, "timeout": s.bash_timeout,
+                                        "cap": TRANSFER_FACTOR * s.output_cap}, timeout=s.bash_timeout + 60)
+        except ShellDied:
+            self.session.restart()
+            return ToolResult(cwm.SESSION_DIED, -1, restarted=True, error=True)
+        if ans["timed_out"]:
+            return ToolResult(cwm.SESSION_TIMEOUT, ans["exit_code"], timed_out=True, restarted=True, error=True,
+                              duration=ans["duration"])
+        if ans["restarted"] and ans["exit_code"] == -1:  # the shell exited under the command
+            return ToolResult(cwm.SESSION_DIED, -1, restarted=True, error=True, duration=ans["duration"])
+        text, cut = cap_output(ans["head"] + ans["tail"], s.output_cap, uncounted=ans["dropped"])
+        if ans["restarted"]:  # a fork bomb was contained: the session was replaced
+            text = cwm.SESSION_DIED
+        return ToolResult(text, ans["exit_code"], cut, ans["timed_out"], ans["restarted"], duration=ans["duration"])
+
+    def edit(self, tool_input: str) -> tuple[ToolResult, dict]:
+        ans = self.session.request({"op": "cwm_edit", "command": tool_input}, timeout=60)
+        args = {}
+        if ans.get("parts"):
+            path, search, replace = ans["parts"]
+            args = {"path": path, "search": search, "replace": replace}
+        return ToolResult(ans["message"] + "\n", error=not ans["ok"]), args
+
+    def create(self, tool_input: str) -> tuple[ToolResult, dict]:
+        ans = self.session.request({"op": "cwm_create", "command": tool_input}, timeout=60)
+        path, _, content = tool_input.partition("\n")
+        return ToolResult(ans["message"] + "\n", error=not ans["ok"]), {"path": path, "content": content}
+
+    def submit(self, tool_input: str) -> tuple[ToolResult, dict]:
+        from forager.agent import cwm
+        path = tool_input.strip()
+        s = self.tools.settings
+        ans = self.session.request({"op": "bash", "cmd": f"cat {path}", "timeout": s.bash_timeout,
+                                    "cap": 2 * s.max_patch_bytes}, timeout=s.bash_timeout + 60)
+        ok = ans["exit_code"] == 0 and not ans["timed_out"] and not ans["dropped"]
+        content = ans["head"] + ans["tail"] if ok else None
+        refused = cwm.submit_failure(path, content)
+        if refused:
+            return ToolResult(refused, error=True), {"path": path}
+        return ToolResult(cwm.submission_feedback(content), patch=content), {"path": path}

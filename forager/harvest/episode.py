@@ -9,7 +9,9 @@ from pathlib import Path
 
 from docker.errors import DockerException
 
+from forager.agent.dialect import Dialect, cwm_system_prompt
 from forager.agent.environment import EnvironmentSettings, EpisodeEnvironment
+from forager.agent.llama3 import Message
 from forager.agent.loop import Agent, Episode, disk_detail
 from forager.agent.model import ChatModel, CompletionsModel, Model
 from forager.agent.oracle import OraclePolicy
@@ -17,7 +19,7 @@ from forager.agent.prompts import fill_prompt, load_prompt
 from forager.disk import DiskLimitExceeded
 from forager.errors import ForagerError
 from forager.harvest.grading import grade
-from forager.records.episode_settings import AgentLimits, Sampling
+from forager.records.episode_settings import DEFAULT_DIALECT, AgentLimits, Sampling
 from forager.records.task import Task
 from forager.records.trajectory import ExitStatus, Grading, TestResult, Timings, Trajectory
 from forager.tasks.variants import variant_of
@@ -35,21 +37,57 @@ class HarvestSettings:
     env: EnvironmentSettings = field(default_factory=EnvironmentSettings)
     prompts_dir: Path | None = None
     bos: bool = True
+    dialect_name: str | None = None  # None: the policy's default (DEFAULT_DIALECT)
+    # What the harvest learnt from the server once (tokenize route, context, who adds BOS).
+    server: dict = field(default_factory=dict)
+
+    @property
+    def dialect(self) -> Dialect:
+        return Dialect(self.dialect_name or DEFAULT_DIALECT[self.policy])
 
     def make_model(self, task: Task) -> Model:
         if self.policy == "oracle":
             return OraclePolicy(task.gold_patch)
         if not self.endpoint:
             raise ForagerError(f"--endpoint is needed for the {self.policy} policy")
+        d = self.dialect
         if self.policy == "cwm":
-            return CompletionsModel(self.endpoint, self.model, self.sampling, bos=self.bos)
-        return ChatModel(self.endpoint, self.model, self.sampling, timeout=600, api_key=None)
+            model = CompletionsModel(self.endpoint, self.model, self.sampling, bos=self.bos,
+                                     assistant_prefix=d.assistant_prefix, stop=d.stop,
+                                     context_limit=self.limits.max_context_tokens)
+        else:
+            model = ChatModel(self.endpoint, self.model, self.sampling, timeout=600, api_key=None,
+                              context_limit=self.limits.max_context_tokens)
+        if self.server:
+            model._server_len = int(self.server.get("max_model_len") or 0)
+            model._tokenize_route = self.server.get("tokenizer", "")
+        return model
+
+
+def prompt_values(task: Task, s: HarvestSettings) -> dict:
+    return {"repo": task.repo, "max_turns": s.limits.max_turns, "problem_statement": task.problem_statement,
+            "context_size": s.limits.max_context_tokens,
+            "session_timeout": f"{int(s.env.tools.bash_timeout)}-second", "repo_root": "/testbed",
+            "failing_tests": "\n".join(f"- {t}" for t in task.FAIL_TO_PASS)}
 
 
 def prompts_for(task: Task, s: HarvestSettings) -> tuple[str, str]:
-    values = {"repo": task.repo, "max_turns": s.limits.max_turns, "problem_statement": task.problem_statement}
-    return (fill_prompt(load_prompt("system", s.prompts_dir), **values),
-            fill_prompt(load_prompt(variant_of(task.variant).user_prompt, s.prompts_dir), **values))
+    values = prompt_values(task, s)
+    d = s.dialect
+    system_name, user_name = d.prompt_names(variant_of(task.variant).user_prompt)
+    user = fill_prompt(load_prompt(user_name, s.prompts_dir), **values)
+    if not d.is_cwm:
+        return fill_prompt(load_prompt(system_name, s.prompts_dir), **values), user
+    parts = [fill_prompt(load_prompt(n, s.prompts_dir), **values)
+             for n in ("cwm_identity", "cwm_reasoning", "cwm_environment")]
+    return cwm_system_prompt(*parts, think=d.think), user
+
+
+def first_messages(task: Task, s: HarvestSettings) -> list[Message]:
+    system, user = prompts_for(task, s)
+    if s.dialect.is_cwm:
+        system, user = system.strip(), user.strip()
+    return [Message(role="system", content=system), Message(role="user", content=user)]
 
 
 def run_episode(task: Task, attempt: int, s: HarvestSettings, server: dict, labels: dict, stop=None) -> Trajectory:
@@ -61,7 +99,7 @@ def run_episode(task: Task, attempt: int, s: HarvestSettings, server: dict, labe
     try:
         with EpisodeEnvironment(task, s.env, labels=labels) as env:
             timings.start_state = round(time.monotonic() - t0, 3)
-            ep = Agent(model, env.tools, s.limits, stop=stop).run(system, user)
+            ep = Agent(model, env.tools, s.limits, stop=stop, dialect=s.dialect).run(system, user)
     except DiskLimitExceeded as exc:  # while the start state was prepared
         ep.status, ep.detail = ExitStatus.disk_limit, disk_detail(str(exc))
     except (ForagerError, DockerException) as exc:
@@ -81,7 +119,7 @@ def run_episode(task: Task, attempt: int, s: HarvestSettings, server: dict, labe
         trajectory_id=f"{task.instance_id}#{attempt}", instance_id=task.instance_id, attempt=attempt,
         variant=task.variant, repo=task.repo, commit=task.commit or "", image=task.image, image_id=task.image_id,
         problem_statement=task.problem_statement, FAIL_TO_PASS=task.FAIL_TO_PASS, PASS_TO_PASS=task.PASS_TO_PASS,
-        policy=s.policy, model=model.name,
+        policy=s.policy, dialect=s.dialect.name, model=model.name,
         sampling=model.sampling.model_dump(exclude_none=True), server=server, limits=s.limits.model_dump(),
         messages=ep.messages, turns=ep.turns, exit_status=ep.status, exit_detail=ep.detail,
         submitted_patch=ep.patch or "", grading=grading, reward=1.0 if grading.resolved else 0.0,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from forager.engine import LABEL, client
-from forager.harvest.episode import HarvestSettings, run_episode
+from forager.harvest.episode import HarvestSettings, first_messages, run_episode
 from forager.jsonio import append_line, read_lines, write_atomic
 from forager.records.task import Task
 from forager.records.trajectory import Trajectory
@@ -60,12 +60,24 @@ def _remove_run_containers(run_id: str) -> None:
         c.remove(force=True)
 
 
+def probe_server(task: Task, s: HarvestSettings) -> dict:
+    """Ask the server once: its models, context, tokenize route, and how it tokenizes the first
+    prompt (cwm: BOS is never sent twice). Settings the episodes need are kept in `s.server`."""
+    model = s.make_model(task)
+    server = model.info()
+    if s.policy == "cwm":
+        server["bos"] = model.probe_bos(first_messages(task, s))
+        s.bos = server["bos"] == "forager"
+    s.server = server
+    return server
+
+
 def harvest(tasks: list[Task], out: Path, s: HarvestSettings, concurrency: int = 1, attempts: int = 1) -> HarvestSummary:
     summary = HarvestSummary()
     jobs, summary.skipped = pending_jobs(tasks, out, attempts)
     run_id = uuid.uuid4().hex[:12]
     labels = {f"{LABEL}.run": run_id}
-    server = {} if s.policy == "oracle" else s.make_model(tasks[0]).info() if tasks else {}
+    server = probe_server(tasks[0], s) if tasks and s.policy != "oracle" else {}
     t_start = time.monotonic()
 
     def work(job: tuple[Task, int], ctx: ItemContext) -> Trajectory:

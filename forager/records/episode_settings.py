@@ -18,3 +18,13 @@ class AgentLimits(BaseModel):
     max_context_tokens: int = 131_072
     max_seconds: float = 3600.0
     max_format_errors: int = Field(3, description="consecutive")
+
+
+# The text around tool calls. cwm: CWM's own agent dialect with reasoning (<think> ... </think>);
+# cwm-nothink: the same without reasoning; chat: Forager's plainer dialect for any chat model.
+DIALECTS = ("cwm", "cwm-nothink", "chat")
+DEFAULT_DIALECT = {"cwm": "cwm", "chat": "chat", "oracle": "chat"}
+
+# CWM's SWE-RL sampling (facebookresearch/cwm evals/configs/eval_sbv.yaml) and its per-turn cap
+# (cwm/rl/envs/envs/swerl_tool.py max_action_len), capped per request at the context left.
+CWM_SAMPLING = Sampling(temperature=1.0, top_p=0.95, max_tokens=65536)

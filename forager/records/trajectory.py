@@ -29,6 +29,8 @@ class ChatMessage(BaseModel):
     role: str
     content: str
     reasoning: str = Field("", description="assistant: the text before its tool call")
+    stop_token: str = Field("", description="assistant, cwm dialect: the special token that ended the generation "
+                            "('<|eot_id|>', '<|eom_id|>', '<|end_of_text|>'; '' when it hit max_tokens)")
 
 
 class ToolArguments(BaseModel):
@@ -58,11 +60,15 @@ class TurnRecord(BaseModel):
     finish_reason: str = ""
     tool: ToolCallRecord = ToolCallRecord()
     format_error: str = ""
+    max_tokens: int = Field(0, description="the max_tokens sent: the sampling's, capped at the context left")
 
 
 class ServerInfo(BaseModel):
     endpoint: str = ""
     models: list[str] = []
+    tokenizer: str = Field("", description="the server's tokenize route Forager used ('' when it has none)")
+    bos: str = Field("", description="who puts <|begin_of_text|> first: 'forager' (in the text) or 'server'")
+    max_model_len: int = Field(0, description="the context the server reported (0: not reported)")
 
 
 class TestResult(BaseModel):
@@ -106,6 +112,7 @@ class Trajectory(BaseModel):
     FAIL_TO_PASS: list[str]
     PASS_TO_PASS: list[str]
     policy: str
+    dialect: str = Field("", description="cwm, cwm-nothink or chat (empty in files written before dialects)")
     model: str
     sampling: dict[str, float]
     server: ServerInfo

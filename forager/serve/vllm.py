@@ -46,12 +46,15 @@ class ModelSpec:
     head_dim: int
     hidden_size: int
     max_context: int
+    sliding_window: int = 0  # tokens a sliding-window layer attends to (0: none)
+    global_every: int = 1  # one full-attention layer in this many (the rest slide)
 
 
 # Checked against the CwmConfig defaults in Hugging Face transformers (written to mirror
 # facebook/cwm) and CWM's model card. CWM's layers alternate local (8192-token window) and
-# global attention 3:1; this arithmetic sizes every layer as global, which overstates the KV
-# cache and so never promises a context that vLLM then refuses.
+# global attention 3:1 (layer i is global when i % 4 == 0: 16 global, 48 sliding). Under vLLM's
+# hybrid KV-cache manager (the "hybrid" allocator, vLLM's default for such models) a sliding
+# layer keeps only its window; the "uniform" allocator charges every layer the full context.
 CWM = ModelSpec(
     hf_id="facebook/cwm",
     params=32e9,
@@ -61,7 +64,13 @@ CWM = ModelSpec(
     head_dim=128,
     hidden_size=6144,
     max_context=131072,
+    sliding_window=8192,
+    global_every=4,
 )
+
+ALLOCATORS = ("hybrid", "uniform")
+# A typical harvest episode's context (tokens) for the concurrency estimate.
+TYPICAL_EPISODE_TOKENS = 32768
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,12 @@ class ServePlan(BaseModel):
     kv_cache_tokens: int = Field(description="tokens the KV cache can hold across all sequences")
     reason: str = Field(description="one sentence on how max_model_len was chosen")
     argv: list[str] = Field(description="engine arguments, without the command, model, host or port")
+    allocator: str = Field("uniform", description="KV-cache allocator the numbers assume: hybrid or uniform")
+    kv_cache_dtype: str = Field("auto", description="auto (the model dtype) or fp8")
+    typical_tokens: int = Field(TYPICAL_EPISODE_TOKENS, description="episode length the concurrency is for")
+    episodes_at_once: int = Field(0, description="episodes of typical_tokens whose KV cache fits at once: "
+                                  "the harvest concurrency to use with this server")
+    full_length_at_once: int = Field(0, description="max_model_len sequences that fit at once")
 
 
 # ---------------------------------------------------------------- memory arithmetic
@@ -117,6 +132,24 @@ def kv_heads_per_gpu(model: ModelSpec, tp: int) -> int:
 def kv_bytes_per_token(model: ModelSpec, preset: Preset, tp: int) -> int:
     """KV-cache bytes one token takes on each GPU (K and V, every layer)."""
     return 2 * model.num_layers * kv_heads_per_gpu(model, tp) * model.head_dim * preset.kv_dtype_bytes
+
+
+def global_layers(model: ModelSpec) -> int:
+    return len(range(0, model.num_layers, model.global_every)) if model.sliding_window else model.num_layers
+
+
+def sequence_kv_bytes(model: ModelSpec, preset: Preset, tp: int, tokens: int, allocator: str,
+                      kv_dtype_bytes: int | None = None) -> int:
+    """KV-cache bytes per GPU of one sequence of `tokens`.
+
+    uniform: every layer holds every token. hybrid (vLLM's hybrid KV-cache manager): a
+    sliding-window layer holds at most its window.
+    """
+    per_layer = 2 * kv_heads_per_gpu(model, tp) * model.head_dim * (kv_dtype_bytes or preset.kv_dtype_bytes)
+    if allocator == "uniform" or not model.sliding_window:
+        return per_layer * model.num_layers * tokens
+    full = global_layers(model)
+    return per_layer * (full * tokens + (model.num_layers - full) * min(tokens, model.sliding_window))
 
 
 def kv_room_bytes(model: ModelSpec, preset: Preset, tp: int, gpu_mem_gib: float, utilization: float) -> float:
@@ -153,6 +186,9 @@ def plan(
     max_len: int = 131072,
     *,
     gpu_memory_utilization: float = DEFAULT_UTILIZATION,
+    allocator: str = "uniform",
+    kv_cache_dtype: str = "auto",
+    typical_tokens: int = TYPICAL_EPISODE_TOKENS,
 ) -> ServePlan:
     """Choose vLLM settings for `model` on `gpus` GPUs of `gpu_mem_gib` GiB each.
 
@@ -160,18 +196,38 @@ def plan(
     the KV cache would not hold even CONTEXT_STEP tokens.
     """
     chosen = _preset(preset)
+    if allocator not in ALLOCATORS:
+        raise PlanError(f"unknown allocator {allocator!r}; choose {' or '.join(ALLOCATORS)}")
+    if kv_cache_dtype not in ("auto", "fp8"):
+        raise PlanError(f"kv_cache_dtype must be auto or fp8, not {kv_cache_dtype!r}")
+    kv_bytes = 1 if kv_cache_dtype == "fp8" else chosen.kv_dtype_bytes
     _check_inputs(model, gpus, gpu_mem_gib, max_len, gpu_memory_utilization)
     room = kv_room_bytes(model, chosen, gpus, gpu_mem_gib, gpu_memory_utilization)
     if room <= 0:
         raise PlanError(_no_room_for_weights(model, chosen, gpus, gpu_mem_gib, gpu_memory_utilization))
-    capacity = int(room // kv_bytes_per_token(model, chosen, gpus))
+    per_token = kv_bytes_per_token(model, chosen, gpus) * kv_bytes // chosen.kv_dtype_bytes
+    capacity = int(room // per_token)
+    if allocator == "hybrid":  # the longest single sequence the pool holds
+        seq = lambda n: sequence_kv_bytes(model, chosen, gpus, n, allocator, kv_bytes)  # noqa: E731
+        capacity = _longest(seq, room, model.max_context * 64)
     max_model_len, reason = _choose_length(capacity, max_len, room, chosen)
     if max_model_len == 0:  # less than CONTEXT_STEP fits
         raise PlanError(
             f"after the weights, {gpus} x {gpu_mem_gib:g} GiB leaves a KV cache of only "
             f"{capacity} tokens for {model.hf_id} ({chosen.name}); {_hint(chosen)}"
         )
+    seq_bytes = lambda n: sequence_kv_bytes(model, chosen, gpus, n, allocator, kv_bytes)  # noqa: E731
+    at_once = int(room // seq_bytes(min(typical_tokens, max_model_len))) if max_model_len else 0
+    full_at_once = int(room // seq_bytes(max_model_len)) if max_model_len else 0
+    argv = _engine_args(chosen, gpus, max_model_len, gpu_memory_utilization)
+    if kv_cache_dtype == "fp8":
+        argv += ["--kv-cache-dtype", "fp8"]
+    if allocator == "hybrid" and max_model_len == max_len:
+        reason = (f"{max_len} tokens fit: {_gib(room)} GiB per GPU are left for the KV cache, room for "
+                  f"{full_at_once} full-length sequences under vLLM's hybrid KV-cache manager")
     return ServePlan(
+        allocator=allocator, kv_cache_dtype=kv_cache_dtype, typical_tokens=typical_tokens,
+        episodes_at_once=at_once, full_length_at_once=full_at_once,
         model=model.hf_id,
         preset=chosen.name,
         tensor_parallel_size=gpus,
@@ -181,8 +237,20 @@ def plan(
         max_model_len=max_model_len,
         kv_cache_tokens=capacity,
         reason=reason,
-        argv=_engine_args(chosen, gpus, max_model_len, gpu_memory_utilization),
+        argv=argv,
     )
+
+
+def _longest(seq_bytes, room: float, upper: int) -> int:
+    """The largest token count whose sequence fits in `room` (seq_bytes grows with tokens)."""
+    lo, hi = 0, upper
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if seq_bytes(mid) <= room:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def vllm_command(

@@ -155,3 +155,46 @@ def test_vllm_command():
 def test_plan_serialises():
     p = plan(CWM, "bf16", 2, H100_GIB)
     assert type(p).model_validate_json(p.model_dump_json()) == p
+
+
+# ---------------------------------------------------------------- CWM's attention layout
+
+
+def test_hybrid_allocator_keeps_only_the_window_for_sliding_layers():
+    from forager.serve.vllm import sequence_kv_bytes
+    # 16 global layers (i % 4 == 0) hold every token; 48 sliding layers at most 8192.
+    per_layer = 2 * 4 * 128 * 2  # tp 2: 4 KV heads per GPU, bf16
+    assert sequence_kv_bytes(CWM, PRESETS["bf16"], 2, 131072, "hybrid") == per_layer * (16 * 131072 + 48 * 8192)
+    assert sequence_kv_bytes(CWM, PRESETS["bf16"], 2, 4096, "hybrid") == per_layer * 64 * 4096
+    assert sequence_kv_bytes(CWM, PRESETS["bf16"], 2, 131072, "uniform") == per_layer * 64 * 131072
+
+
+def test_uniform_plan_undercounts_episodes_by_about_half():
+    hybrid = plan(CWM, "bf16", 2, H100_GIB, allocator="hybrid")
+    uniform = plan(CWM, "bf16", 2, H100_GIB, allocator="uniform")
+    assert hybrid.allocator == "hybrid" and uniform.allocator == "uniform"
+    assert uniform.episodes_at_once / hybrid.episodes_at_once < 0.5
+    assert hybrid.full_length_at_once >= 3 * uniform.full_length_at_once
+    assert hybrid.argv == uniform.argv  # hybrid is vLLM's default: no flag
+
+
+def test_fp8_kv_cache_doubles_what_fits_and_says_so():
+    auto = plan(CWM, "fp8", 1, H100_GIB, allocator="hybrid")
+    fp8 = plan(CWM, "fp8", 1, H100_GIB, allocator="hybrid", kv_cache_dtype="fp8")
+    assert fp8.argv[-2:] == ["--kv-cache-dtype", "fp8"] and "--kv-cache-dtype" not in auto.argv
+    assert fp8.episodes_at_once >= 2 * auto.episodes_at_once
+
+
+def test_hybrid_gives_bf16_on_one_card_a_longer_context():
+    assert plan(CWM, "bf16", 1, H100_GIB, allocator="hybrid").max_model_len > 100_000
+
+
+def test_serve_dry_run_prints_the_plan_and_a_harvest_line_with_sampling_and_concurrency(capsys):
+    from forager.serve.launch import plan_summary, serve_vllm
+    summary = plan_summary(plan(CWM, "bf16", 2, H100_GIB, allocator="hybrid"))
+    assert "hybrid KV-cache manager" in summary and "21 episodes of 32768 tokens" in summary
+    serve_vllm("facebook/cwm", "bf16", 2, 80.0, 131072, "127.0.0.1", 8000, True, 1)
+    out = capsys.readouterr().out
+    assert "--tensor-parallel-size 2" in out
+    assert out.strip().splitlines()[-1].endswith("--policy cwm --endpoint http://127.0.0.1:8000/v1 --model "
+                                                 "facebook/cwm --temperature 1.0 --top-p 0.95 --concurrency 21")

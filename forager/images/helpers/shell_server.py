@@ -6,6 +6,10 @@ on stdin; each answer is one JSON line on stdout. Requests:
   {"op": "edit", "path": "...", "search": "...", "replace": "..."}
   {"op": "create", "path": "...", "content": "..."}
   {"op": "read", "path": "...", "cap": 1000000}
+  {"op": "cwm_edit", "command": "..."}, {"op": "cwm_create", "command": "..."}
+      CWM's edit and create tools (facebookresearch/cwm cwm/rl/swerl/plugins/edit.py and
+      create.py): the whole tool input in, CWM's exact feedback out; relative paths are
+      taken from the shell's working directory, as CWM's plugins run inside its session.
   {"op": "ping"}
 Commands run in the same bash (cd and export persist) with stdin from /dev/null. The time
 limit is enforced here: on expiry the whole process group is killed and a fresh bash starts.
@@ -238,6 +242,92 @@ def read(req):
     return {"ok": True, "content": data.decode("utf-8", "replace"), "too_big": len(data) > req.get("cap", 1_000_000)}
 
 
+# ---------------------------------------------------------------- CWM's edit and create tools
+# Same behaviour and messages as facebookresearch/cwm cwm/rl/swerl/plugins/edit.py and
+# create.py (the messages are formats CWM was trained to read).
+
+CWM_EDIT_RE = re.compile(r"(.*)\n<<<<<<< SEARCH\n([\s\S]*?)\n=======\n([\s\S]*?)\n>>>>>>> REPLACE")
+CWM_EDIT_FORMAT = ("Failed to parse the edit tool call. Make sure it has the following format:\n\n"
+                   "<tool: edit>\n[path]\n<<<<<<< SEARCH\n[search_lines]\n=======\n[replacement_lines]\n"
+                   ">>>>>>> REPLACE\n</tool>")
+CWM_SNIPPET_LINES = 8
+
+
+def _positions(text, part):
+    found, start = [], 0
+    while True:
+        at = text.find(part, start)
+        if at < 0:
+            return found
+        found.append(at)
+        start = at + 1
+
+
+def _in_cwd(path, cwd):
+    return path if os.path.isabs(path) else os.path.join(cwd, path)
+
+
+def cwm_edit(command, cwd):
+    blocks = CWM_EDIT_RE.findall(command)
+    if not blocks:
+        return False, CWM_EDIT_FORMAT, None
+    if len(blocks) > 1:
+        return False, f"Only one search/replace block is allowed. Got: {len(blocks)}.", None
+    path, search, replace = blocks[0]
+    real = _in_cwd(path, cwd)
+    if not os.path.exists(real):
+        return False, f"The path {path} does not exist. Please provide a valid path.", None
+    with open(real, encoding="utf-8", errors="surrogateescape") as fh:
+        text = "\n" + fh.read()
+    search = "\n" + search
+    hits = _positions(text, search)
+    if not hits:
+        msg = f"No replacement was performed, the search lines did not appear verbatim in {path}."
+        first = search[1:].split("\n", 1)[0]
+        if first.lstrip() in text:
+            msg += (" The search lines must exactly match one or more consecutive lines from the file, "
+                    "with indentations preserved.")
+        return False, msg, None
+    if len(hits) > 1:
+        lines = [n + 1 for n, at in enumerate(_positions(text, "\n")) if text.startswith(search, at)]
+        return False, (f"No replacement was performed. Multiple occurrences of the search text in lines {lines} "
+                       f"of {path}. Please ensure it is unique."), None
+    replace = "\n" + replace
+    new = text.replace(search, replace)[1:]
+    with open(real, "w", encoding="utf-8", errors="surrogateescape") as fh:
+        fh.write(new)
+    line = text.count("\n", 0, hits[0]) + 1
+    first_line = max(1, line - CWM_SNIPPET_LINES)
+    last_line = line + CWM_SNIPPET_LINES + replace.count("\n") - 1
+    shown = new.split("\n")[first_line - 1:last_line]
+    snippet = "\n".join(f"{i:6}\t{text_line}" for i, text_line in enumerate(shown, start=first_line))
+    return True, (f"File {path} has been successfully updated at line {line} and now contains "
+                  f"{new.count(chr(10)) + 1} lines. The surrounding lines after the edit are shown below:\n"
+                  f"{snippet}\nReview the changes and make sure they are as expected."), (path, search[1:], replace[1:])
+
+
+def cwm_create(command, cwd):
+    path, _, content = command.partition("\n")
+    real = _in_cwd(path, cwd) if path else path
+    if path and os.path.exists(real):
+        return False, f"{path} already exists. Cannot create a new file at an existing path."
+    if path == "":
+        return False, "Path is empty. Please provide a valid path."
+    parent = os.path.dirname(os.path.abspath(real))
+    if not os.path.exists(parent):
+        return False, f"File creation failed. The parent directory {parent} does not exist."
+    with open(real, "w", encoding="utf-8", errors="surrogateescape") as fh:
+        fh.write(content)
+    return True, f"File created successfully at: {path} ({content.count(chr(10)) + 1} lines)."
+
+
+def _shell_cwd(shell):
+    try:
+        return os.readlink(f"/proc/{shell.proc.pid}/cwd")
+    except OSError:
+        return ROOT
+
+
 def main():
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, signal.SIG_IGN)  # `kill -1` from the agent must not end the session
@@ -251,6 +341,12 @@ def main():
                 ans = shell.run(req["cmd"], float(req.get("timeout", 120)), int(req.get("cap", 20000)))
             elif op in ("edit", "create", "read"):
                 ans = {"edit": edit, "create": create, "read": read}[op](req)
+            elif op == "cwm_edit":
+                ok, message, parts = cwm_edit(req["command"], _shell_cwd(shell))
+                ans = {"ok": ok, "message": message, "parts": parts}
+            elif op == "cwm_create":
+                ok, message = cwm_create(req["command"], _shell_cwd(shell))
+                ans = {"ok": ok, "message": message}
             elif op == "ping":
                 ans = {"ok": True}
             else:
