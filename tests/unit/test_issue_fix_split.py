@@ -65,7 +65,8 @@ def history(tmp_path):
     code_only = _commit(repo, "Refactor", {"pkg/core.py": "def f(x):\n    return x if x >= 0 else -x\n"})
     non_py = _commit(repo, "Data and tests", {"pkg/data.json": "{}\n",
                                               "tests/test_data.py": "def test_d():\n    pass\n"})
-    # A side branch merged with --no-ff: the merge is skipped, the side commit is off the first-parent chain.
+    # A side branch merged with --no-ff: the merge is one change against its first parent; the side
+    # commit itself is off the first-parent chain.
     repo.git.checkout("-q", "-b", "side")
     side = _commit(repo, "Side fix", {"pkg/side.py": "X = 1\n", "tests/test_side.py": "def test_s():\n    pass\n"})
     repo.git.checkout("-q", "main")
@@ -115,8 +116,9 @@ def test_commits_that_do_not_qualify(history):
 def test_mine_walks_first_parent_newest_first(history):
     repo, c = history
     found = mine(repo, c["fix2"], max_candidates=10)
-    assert [x.commit for x in found] == [c["fix2"], c["fix"]]
-    assert found[0].parent == c["merge"]
+    assert [x.commit for x in found] == [c["fix2"], c["merge"], c["fix"]]
+    assert found[0].parent == c["merge"] and found[1].parent == c["non_py"]
+    assert found[1].test_files == ("tests/test_side.py",) and found[1].code_files == ("pkg/side.py",)
     assert [x.commit for x in mine(repo, c["fix2"], max_candidates=1)] == [c["fix2"]]
     assert [x.commit for x in mine(repo, c["docs"], max_candidates=10)] == [c["fix"]]
     assert mine(repo, c["base"], max_candidates=10) == []

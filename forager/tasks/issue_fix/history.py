@@ -1,8 +1,9 @@
 """Offline issue-fix candidates: commits of the repository's own history that fix code and test it.
 
-Walk the first-parent chain backwards from the image's commit, skip merges and the root
-commit, and keep commits whose change touches at least one test file and at least one
-non-test `.py` file. Each kept commit is split into a test patch (the test files) and a gold
+Walk the first-parent chain backwards from the image's commit, skip the root commit, and keep
+commits whose change touches at least one test file and at least one non-test `.py` file. A
+merge counts as one change against its first parent, as a merged pull request is (a history
+of merged branches would otherwise give no candidate at all). Each kept commit is split into a test patch (the test files) and a gold
 patch (everything else), both `git diff parent commit -- paths`, so `git apply` takes them
 at the parent, which becomes the task's base commit.
 """
@@ -78,7 +79,8 @@ def split_commit(repo: git.Repo, commit: str, parent: str | None = None, *,
 
 def _first_parent_log(repo: git.Repo, head: str, max_scan: int) -> Iterator[tuple[str, list[str], list[str]]]:
     """(commit, parents, changed paths) along the first-parent chain, newest first."""
-    out = _git(repo, "log", "--first-parent", "--no-renames", "--name-only", f"--max-count={max_scan}",
+    out = _git(repo, "log", "--first-parent", "--diff-merges=first-parent", "--no-renames", "--name-only",
+               f"--max-count={max_scan}",
                f"--format={_RS}%H %P", head, "--").decode("utf-8", "surrogateescape")
     for record in out.split(_RS):
         lines = record.split("\n")
@@ -94,8 +96,8 @@ def mine(repo: git.Repo, head: str, max_candidates: int, max_scan: int = MAX_SCA
     for commit, parents, paths in _first_parent_log(repo, head, max_scan):
         if len(found) >= max_candidates:
             break
-        if len(parents) != 1 or not qualifies(*split_paths(paths)):
-            continue  # merges, the root commit, and changes without both tests and code
+        if not parents or not qualifies(*split_paths(paths)):
+            continue  # the root commit, and changes without both tests and code
         cand = split_commit(repo, commit, parents[0])
         if cand is not None:
             found.append(cand)
