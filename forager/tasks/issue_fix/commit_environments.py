@@ -14,6 +14,7 @@ environments are shared by every base commit with the same install inputs.
 from __future__ import annotations
 
 import fnmatch
+import shlex
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Literal
@@ -165,6 +166,20 @@ class Environments:
                 raise
         return self._box(tag), Environment("reinstalled", tag, image_id, reason)
 
+    def base_install(self, base: str) -> list[str]:
+        """Install lines for the base commit: inferred from the files at that commit, with releases
+        as of its date (the recipe's own lines install today's releases, which an old commit may
+        not run with); the recipe's lines when nothing can be inferred."""
+        from forager.recipes.inference.candidates import candidates
+        from forager.recipes.inference.tree import read_tree
+        try:
+            ev = read_tree(self.mirror, base)
+            cand = candidates(ev, self.m.recipe.source.model_copy(update={"commit": base}), self.m.recipe.name, False)[0]
+        except (git.GitCommandError, IndexError, ValueError):
+            return list(self.m.recipe.install)
+        exports = [f"export {k}={shlex.quote(v)}" for k, v in sorted(cand.recipe.env.items())]
+        return [*exports, *cand.recipe.install]
+
     def _rebuild(self, base: str, tag: str) -> str:
         """Install at `base` in a container with network, then keep it (offline) as `tag`."""
         r = self.m.recipe
@@ -174,7 +189,7 @@ class Environments:
             if res.exit_code != 0:
                 raise EnvironmentFailed(f"cannot check out {base[:12]} in the image: {_short(res.output)}")
             box.write_file("/opt/forager/install-base.sh",
-                           INSTALL_SCRIPT.format(commands="\n".join(r.install)).encode())
+                           INSTALL_SCRIPT.format(commands="\n".join(self.base_install(base))).encode())
             res = box.exec("bash /opt/forager/install-base.sh", timeout=r.build_timeout)
             if res.exit_code != 0:
                 why = "timed out" if res.timed_out else f"exit {res.exit_code}"
