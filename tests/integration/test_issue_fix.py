@@ -170,7 +170,7 @@ runs = 2
 def generated(built):
     tmp, commits, m = built
     out = tmp / "tasks.jsonl"
-    summary = run_issue_fix([m], out, max_candidates=10)
+    summary = run_issue_fix([m], out, max_candidates=10, statement="commit")
     tasks = {t.meta.source_commit: t for t in read_lines(out, Task)}
     yield tmp, commits, m, out, summary, tasks
     from forager.engine import client
@@ -288,3 +288,15 @@ def test_issue_fix_grading(generated):
     lines[i] = lines[i].rstrip("\n") + "  # drifted\n"
     g = grade(t.model_copy(update={"test_patch": "".join(lines)}), t.gold_patch)
     assert not g.resolved and g.error == "the test patch does not apply over the submission"
+
+
+def test_statement_from_the_failing_tests_output_never_the_fix(generated):
+    tmp, c, m, out, summary, tasks = generated
+    other = tmp / "tests-statements.jsonl"
+    run_issue_fix([m], other, max_candidates=10, per_image=1, show=False)  # the default: offline, the tests' output
+    (t,) = list(read_lines(other, Task))
+    assert t.meta.statement_origin == "tests"
+    assert t.FAIL_TO_PASS[0] in t.problem_statement and "This is what running the tests prints" in t.problem_statement
+    subject = tasks[t.meta.source_commit].problem_statement.splitlines()[0]
+    assert subject not in t.problem_statement and "diff --git" not in t.problem_statement
+    assert {x.meta.statement_origin for x in tasks.values()} == {"commit"}

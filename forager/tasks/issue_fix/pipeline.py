@@ -27,7 +27,7 @@ from forager.tasks.issue_fix.candidate import FixCandidate
 from forager.tasks.issue_fix.commit_environments import Environment, EnvironmentFailed, Environments
 from forager.tasks.issue_fix.github import github_candidates, repo_name
 from forager.tasks.issue_fix.history import mine
-from forager.tasks.issue_fix.problem import issue_fix_statement
+from forager.tasks.issue_fix.problem import choose_statement
 from forager.tasks.issue_fix.report import print_summary
 from forager.tasks.issue_fix.summary import ImageStats, Summary
 from forager.tasks.issue_fix.validate import FixVerdict, check
@@ -40,6 +40,9 @@ class Settings:
     max_candidates: int = 50
     per_image: int | None = None
     seed: int = 0
+    statement: str = "auto"  # problem.STATEMENTS
+    endpoint: str | None = None  # for statement "model"
+    model: str = "default"
 
 
 class IssueFixAttempt(ledger.Attempt):
@@ -73,9 +76,11 @@ def require_history(m: Manifest) -> None:
                            f"`history = \"full\"` under [source] in {where}; rebuild the image after changing it")
 
 
-def make_task(m: Manifest, cand: FixCandidate, v: FixVerdict, env: Environment, seed: int) -> Task:
-    meta = TaskMeta(seed=seed, source_commit=cand.commit, description=cand.message.strip().splitlines()[0][:200]
-                    if cand.message.strip() else None,
+def make_task(m: Manifest, cand: FixCandidate, v: FixVerdict, env: Environment, s: Settings) -> Task:
+    statement, statement_origin = choose_statement(s.statement, cand, display_name(m), v.fail_to_pass,
+                                                   v.failing_output, s.endpoint, s.model)
+    subject = cand.message.strip().splitlines()[0][:200] if cand.message.strip() else None
+    meta = TaskMeta(seed=s.seed, statement_origin=statement_origin, source_commit=cand.commit, description=subject,
                     environment=env.kind, environment_reason=env.reason or None, base_image=m.image_tag,
                     origin=cand.origin, test_files=list(cand.test_files), code_files=list(cand.code_files),
                     issue=cand.issue.number if cand.issue else None,
@@ -83,7 +88,7 @@ def make_task(m: Manifest, cand: FixCandidate, v: FixVerdict, env: Environment, 
     return Task(instance_id=f"{m.id}__issue__{cand.short}", variant=VARIANT, image=env.image,
                 image_id=env.image_id, manifest_id=m.id,
                 repo=m.recipe.source.github or m.recipe.source.git or m.id, commit=cand.parent,
-                problem_statement=issue_fix_statement(cand, display_name(m)), gold_patch=cand.gold_patch,
+                problem_statement=statement, gold_patch=cand.gold_patch,
                 test_patch=cand.test_patch, FAIL_TO_PASS=v.fail_to_pass, PASS_TO_PASS=v.pass_to_pass,
                 test_spec=m.recipe.test, meta=meta)
 
@@ -136,7 +141,7 @@ def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict,
             v, env = _validate(envs, m, cand)
             task_id = None
             if v.outcome == "kept" and env is not None:
-                task = make_task(m, cand, v, env, s.seed)
+                task = make_task(m, cand, v, env, s)
                 envs.keep(env)
                 append_line(out, task)
                 task_id, kept = task.instance_id, kept + 1
@@ -173,9 +178,11 @@ def generate(manifests: list[Manifest], out: Path, s: Settings, jobs: int = 1) -
 
 
 def run_issue_fix(manifests: list[Manifest], output: Path, *, seed: int = 0, max_candidates: int = 50,
-                  per_image: int | None = None, jobs: int = 1, show: bool = True) -> Summary:
+                  per_image: int | None = None, jobs: int = 1, show: bool = True, statement: str = "auto",
+                  endpoint: str | None = None, model: str = "default") -> Summary:
     """Generate issue-fix tasks into `output` (appending; a rerun resumes) and print a summary."""
-    summary = generate(manifests, Path(output), Settings(max_candidates, per_image, seed), jobs)
+    settings = Settings(max_candidates, per_image, seed, statement, endpoint, model)
+    summary = generate(manifests, Path(output), settings, jobs)
     if show:
         print_summary(summary, Path(output))
     return summary

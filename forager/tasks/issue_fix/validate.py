@@ -36,6 +36,7 @@ class FixVerdict:
     pass_to_pass: list[str] = field(default_factory=list)
     seconds: float = 0.0
     environment_suspect: bool = False  # the suite could not run at the base: the environment may not fit
+    failing_output: str = ""  # the test run's output at the base with the test patch (what a user would see)
 
 
 def suite_timeout(m: Manifest) -> float:
@@ -136,7 +137,7 @@ def _check(box: Sandbox, m: Manifest, cand: FixCandidate) -> FixVerdict:
     f2p, p2p = classify(before, after, flaky)
     if not f2p:
         return FixVerdict("no-fail-to-pass", "no test fails without the fix and passes with it", pass_to_pass=p2p)
-    return FixVerdict("kept", "", f2p, p2p)
+    return FixVerdict("kept", "", f2p, p2p, failing_output=before[0].output_tail)
 
 
 def _runs(box: Sandbox, spec, limit: float, state: str,
