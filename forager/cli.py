@@ -305,6 +305,49 @@ def export(trajectories: List[Path] = typer.Argument(None, help="trajectory JSON
     console.print(f"wrote {out} ({', '.join(f'{s}: {n}' for s, n in m.split_counts.items())})")
 
 
+@app.command("stats")
+def stats(trajectories: List[Path] = typer.Argument(..., help="trajectory JSONL files"),
+          out: Path = typer.Option(Path("stats"), "-o", "--out", help="folder for the PNG plots and stats.json"),
+          tasks: Optional[List[Path]] = typer.Option(None, "--tasks", help="tasks files, for operators")) -> None:
+    """Tables and plots of trajectory files: statuses, resolve rates, tokens, where time went."""
+    from forager.export.reader import file_info
+    from forager.export.stats import collect, plot
+    from forager.tables import Col, fitted
+    for t in trajectories:
+        file_info(t)  # a missing file is one clear error
+    st = collect(trajectories, [str(t) for t in tasks or []])
+    for p in st["problems"]:
+        console.print(p, markup=False, highlight=False)
+    n = st["trajectories"] or 1
+    console.print(fitted(console, f"exit status ({st['trajectories']} trajectories)", [Col("status", is_id=True), Col("episodes"), Col("share")],
+                         [[k, str(v), f"{v / n:.0%}"] for k, v in st["exit_status"].items()]))
+    for key in ("repo", "operator", "turns"):
+        rows = [[k, str(v["episodes"]), str(v["resolved"]), f"{v['rate']:.0%}"] for k, v in st["resolve_rate"][key].items()]
+        console.print(fitted(console, f"resolve rate by {key}", [Col(key, is_id=True), Col("episodes"), Col("resolved"), Col("rate")], rows))
+    tok = sorted(st["tokens"])
+    if tok:
+        console.print(f"tokens per episode: median {tok[len(tok) // 2]}, max {tok[-1]}")
+    total = sum(st["seconds"].values()) or 1
+    console.print("time: " + ", ".join(f"{k} {v:.0f}s ({v / total:.0%})" for k, v in st["seconds"].items()))
+    made = plot(st, out)
+    console.print(f"wrote {len(made)} plots and stats.json to {out}")
+
+
+@app.command("view")
+def view(trajectories: List[Path] = typer.Argument(..., help="trajectory JSONL files"),
+         out: Path = typer.Option(Path("episodes.html"), "-o", "--out", help="the HTML page to write"),
+         limit: int = typer.Option(0, help="at most this many episodes (0: all)")) -> None:
+    """One self-contained HTML page to browse episodes (filter, search, turns, diff, grading)."""
+    from forager.export.reader import file_info
+    from forager.export.view import build
+    for t in trajectories:
+        file_info(t)
+    n, problems = build(trajectories, out, limit)
+    for p in problems:
+        console.print(p, markup=False, highlight=False)
+    console.print(f"wrote {out} ({n} episodes)")
+
+
 def main() -> None:
     try:
         app()

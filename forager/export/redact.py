@@ -21,7 +21,7 @@ PATTERNS = {
     "google_api_key": r"\bAIza[0-9A-Za-z_-]{35}\b",
     "jwt": r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b",
     "assigned_secret": r"(?<![A-Za-z0-9])(?i:aws_secret_access_key|api[_-]?key|secret[_-]?key|access[_-]?token|auth[_-]?token|password)"
-                       r"(['\"]?\s*[:=]\s*['\"])([^'\"\s]{12,})(?=['\"])",
+                       r"['\"]?\s*[:=]\s*['\"](?P<secret_value>[^'\"\s]{12,})(?=['\"])",
 }
 _ALL = re.compile("|".join(f"(?P<{k}>{v})" for k, v in PATTERNS.items()))
 # Cheap pre-check: a text with none of these substrings cannot match any pattern.
@@ -35,10 +35,9 @@ def redact_text(text: str, found: dict[str, int]) -> str:
     def sub(m: re.Match) -> str:
         kind = m.lastgroup or "secret"
         if kind == "assigned_secret":
-            # keep the name and quote, replace the value only
-            inner = re.match(PATTERNS["assigned_secret"], m.group(0))
+            # keep the name and the quote, replace the value only
             found[kind] = found.get(kind, 0) + 1
-            return m.group(0)[: inner.start(2)] + f"[REDACTED:{kind}]" if inner else f"[REDACTED:{kind}]"
+            return m.group(0)[: m.start("secret_value") - m.start()] + f"[REDACTED:{kind}]"
         found[kind] = found.get(kind, 0) + 1
         return f"[REDACTED:{kind}]"
 
