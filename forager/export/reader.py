@@ -59,6 +59,13 @@ def parse(path: str, n: int, line: bytes, complete: bool, spec: ExportSpec, log:
         if spec.on_bad == "fail" and action == "skipped":
             raise ForagerError(str(log.problems[-1]) + "; rerun with --on-bad skip to leave such lines out")
 
+    # Fast path: a valid line of this version is one pydantic call.
+    try:
+        t = Trajectory.model_validate_json(line)
+        if t.forager_version == __version__:
+            return t
+    except ValidationError:
+        pass
     try:
         data = json.loads(line)
     except ValueError as exc:

@@ -23,30 +23,45 @@ PATTERNS = {
     "assigned_secret": r"(?<![A-Za-z0-9])(?i:aws_secret_access_key|api[_-]?key|secret[_-]?key|access[_-]?token|auth[_-]?token|password)"
                        r"['\"]?\s*[:=]\s*['\"](?P<secret_value>[^'\"\s]{12,})(?=['\"])",
 }
-_ALL = re.compile("|".join(f"(?P<{k}>{v})" for k, v in PATTERNS.items()))
-# Cheap pre-check: a text with none of these substrings cannot match any pattern.
-_HINTS = re.compile(r"PRIVATE KEY|AKIA|ASIA|gh[pousr]_|github_pat_|sk-|hf_|xox|AIza|eyJ|(?i:key|token|password)")
+# Each pattern runs only on texts that hold one of its literal hints (a substring test is far
+# cheaper than a regex scan, and almost no text holds any).
+HINTS = {
+    "private_key": ("PRIVATE KEY",), "aws_access_key": ("AKIA", "ASIA"), "github_token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    "openai_key": ("sk-",), "huggingface_token": ("hf_",), "slack_token": ("xox",), "google_api_key": ("AIza",),
+    "jwt": ("eyJ",),
+}
+_COMPILED = {k: re.compile(v) for k, v in PATTERNS.items()}
+_ASSIGNED_HINTS = tuple(f"{a}{sep}{b}" for a, b in (("api", "key"), ("secret", "key"), ("access", "token"), ("auth", "token"))
+                        for sep in ("_", "-", "")) + ("password", "secret_access")
 
 
 def redact_text(text: str, found: dict[str, int]) -> str:
-    if not text or not _HINTS.search(text):
+    if not text:
         return text
-
-    def sub(m: re.Match) -> str:
-        kind = m.lastgroup or "secret"
+    for kind, rx in _COMPILED.items():
         if kind == "assigned_secret":
-            # keep the name and the quote, replace the value only
-            found[kind] = found.get(kind, 0) + 1
-            return m.group(0)[: m.start("secret_value") - m.start()] + f"[REDACTED:{kind}]"
-        found[kind] = found.get(kind, 0) + 1
-        return f"[REDACTED:{kind}]"
-
-    return _ALL.sub(sub, text)
+            low = text.lower()
+            if not any(h in low for h in _ASSIGNED_HINTS):
+                continue
+            text, n = rx.subn(lambda m: m.group(0)[: m.start("secret_value") - m.start()] + "[REDACTED:assigned_secret]", text)
+        elif any(h in text for h in HINTS[kind]):
+            text, n = rx.subn(f"[REDACTED:{kind}]", text)
+        else:
+            continue
+        if n:
+            found[kind] = found.get(kind, 0) + n
+    return text
 
 
 def redact(t: Trajectory) -> tuple[Trajectory, list[Redaction]]:
-    """A copy of `t` with secrets replaced, and where they were."""
+    """A copy of `t` with secrets replaced, and where they were (`t` itself when it holds none)."""
     report: list[Redaction] = []
+    probe: dict[str, int] = {}
+    texts = [t.submitted_patch, t.problem_statement] + [x for m in t.messages for x in (m.content, m.reasoning)]
+    texts += [getattr(turn.tool.arguments, k) for turn in t.turns for k in ("command", "path", "search", "replace", "content")]
+    redact_text("\0".join(texts), probe)  # one scan of everything; most trajectories stop here
+    if not probe:
+        return t, report
 
     def clean(text: str, where: str) -> str:
         found: dict[str, int] = {}

@@ -37,7 +37,8 @@ const $ = id => document.getElementById(id);
 const esc = s => String(s).replace(/[&<>]/g, c => ({'&':'&amp;','<':'&lt;','>':'&gt;'}[c]));
 for (const s of [...new Set(EPS.map(e => e.exit_status))].sort()) {
   const o = document.createElement('option'); o.value = s; o.textContent = s; $('status').appendChild(o); }
-function diff(p){ return p.split('\\n').map(l => '<span class="'+(l.startsWith('+')?'add':l.startsWith('-')?'del':'')+'">'+esc(l)+'</span>').join('\\n'); }
+function cls(l){ return l.startsWith('+') ? 'add' : l.startsWith('-') ? 'del' : ''; }
+function diff(p){ return p.split('\\n').map(l => '<span class="'+cls(l)+'">'+esc(l)+'</span>').join('\\n'); }
 function show(i){
   const e = EPS[i];
   document.querySelectorAll('.ep').forEach(d => d.classList.toggle('sel', d.dataset.i == i));
