@@ -131,8 +131,9 @@ def test_each_filter_keeps_what_it_says(harvested, tmp_path):
     }
     for name, (sel, want) in cases.items():
         m = export(_files(harvested), tmp_path / name, _plain(selection=sel))
-        expected = {t.trajectory_id for t in trajs if want(t)}
-        assert _kept(m) == expected, name
+        # trajectory ids are unique per harvest output, not across policies: compare as lists
+        expected = sorted(t.trajectory_id for t in trajs if want(t))
+        assert sorted(k.id for k in m.kept) == expected, name
         assert m.counts["written"] == len(expected)
 
 
@@ -140,9 +141,9 @@ def test_operator_filter_reads_the_tasks_file(harvested, example_tasks, tasks_di
     op = example_tasks[0].meta.operator
     spec = _plain(selection=dict(operator=[op]), tasks=[str(tasks_dir / ALL_OPERATORS_TASKS)])
     m = export(_files(harvested), tmp_path / "op", spec)
-    want = {t.trajectory_id for t in _all(harvested)
-            if t.instance_id in {x.instance_id for x in example_tasks if x.meta.operator == op}}
-    assert want and _kept(m) == want
+    want = sorted(t.trajectory_id for t in _all(harvested)
+                  if t.instance_id in {x.instance_id for x in example_tasks if x.meta.operator == op})
+    assert want and sorted(k.id for k in m.kept) == want
 
 
 def test_dedupe_clusters_planted_duplicates(harvested, planted, tmp_path):
@@ -150,9 +151,10 @@ def test_dedupe_clusters_planted_duplicates(harvested, planted, tmp_path):
     m = export(_files(harvested, planted), tmp_path / "d", ExportSpec(formats=["openai"], files=["jsonl"],
                                                                       decontamination=dict(blocklists=[])))
     base_id = plant["near"].trajectory_id.split("~")[0]
-    by_id = {k.id: k for k in m.kept}
-    assert base_id in by_id and plant["near"].trajectory_id not in by_id and plant["exact"].trajectory_id not in by_id
-    assert by_id[base_id].cluster_size >= 3 and by_id[base_id].cluster_id == base_id  # rule: resolved, reward, turns, id
+    ids = _kept(m)
+    assert base_id in ids and plant["near"].trajectory_id not in ids and plant["exact"].trajectory_id not in ids
+    # rule: resolved, reward, turns, id -- the original (resolved, fewer-or-equal turns, smaller id) wins
+    assert any(k.cluster_size >= 3 and k.cluster_id == base_id for k in m.kept if k.id == base_id)
     assert m.counts["after exact duplicates"] < m.counts["decontaminated"]
     assert m.counts["after near duplicates"] < m.counts["after exact duplicates"]
     # Planted problems: reported with file and line, counted, kept or skipped as asked.
@@ -202,7 +204,7 @@ def test_formats_load_back_with_datasets(harvested, planted, tmp_path):
     m = export(_files(harvested, planted), out, spec)
     n = m.counts["written"]
     assert n > 4 and len([o for o in m.outputs if o.path.startswith("openai/") and o.path.endswith(".parquet")]) > 1
-    by_id = {t.trajectory_id: t for t in _all(harvested)} | {t.trajectory_id: t for t in planted[1].values()}
+    by_id = {(t.trajectory_id, t.policy): t for t in _all(harvested)} | {(t.trajectory_id, t.policy): t for t in planted[1].values()}
     for fmt in spec.formats:
         ds = datasets.load_dataset(str(out), fmt, split="train")
         js = datasets.load_dataset("json", data_files=str(out / fmt / "train-*.jsonl"), split="train")
@@ -211,7 +213,7 @@ def test_formats_load_back_with_datasets(harvested, planted, tmp_path):
         assert ds["id"] == js["id"] == [k.id for k in m.kept]
     cwm_rows = datasets.load_dataset(str(out), "cwm", split="train")
     for row in cwm_rows:
-        t = by_id[row["id"]]
+        t = by_id[(row["id"], row["policy"])]
         assert row["text"] == render_prompt(t.messages, generation_prompt=False).replace(f"={AWS}", "=[REDACTED:aws_access_key]")
         assert "".join(s["text"] for s in row["segments"]) == row["text"]
         assert all(s["loss"] for s in row["segments"] if s["role"] == "assistant" and "<|start_header_id|>" not in s["text"])
