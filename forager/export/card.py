@@ -23,7 +23,7 @@ def render(m: ExportManifest) -> str:
         kind = "parquet" if "parquet" in spec.files else "jsonl"
         lines += [f"- config_name: {fmt}", *(["  default: true"] if i == 0 else []), "  data_files:"]
         for split in [s for s in spec.splits.fractions if m.split_counts.get(s)]:
-            lines += [f"  - split: {split}", f"    path: {fmt}/{split}-*.{kind}"]
+            lines += [f"  - split: {split}", f"    path: {fmt}/{split}-{m.fingerprint}-*.{kind}"]
     lines += ["tags:", "- agentic", "- software-engineering", "- forager", "---", "",
               "# Forager trajectories", "",
               f"Exported by Forager {m.forager_version} from {len(m.inputs)} trajectory file(s). "

@@ -21,7 +21,8 @@ from forager.export.redact import redact
 from forager.export.select import load_blocklist, operators_of, selection_drop
 from forager.export.tokens import Counter, fit
 from forager.export.writer import SplitWriter, sha256
-from forager.jsonio import dump_json, read_model, write_atomic
+from forager.hashing import digest
+from forager.jsonio import read_model, write_atomic
 from forager.records.dataset import CwmRow, ExportManifest, ExportSpec, KeptRow, OpenAIRow, ShareGPTRow
 from forager.records.trajectory import Trajectory
 
@@ -84,8 +85,9 @@ def export(inputs: list[Path], out: Path, spec: ExportSpec, *, say=lambda msg: N
     say(f"pass 1: {read} trajectories read, {len(kept)} kept after selection, decontamination and dedupe")
 
     # Pass 2
-    writers = {(f, s): SplitWriter(out, f, s, spec.files, spec.shard_rows) for f in spec.formats for s in spec.splits.fractions}
-    manifest = ExportManifest(spec=spec, inputs=infos, counts=counts, problems=log.problems)
+    tag = digest(spec.model_dump_json(), *(i.sha256 for i in infos))[:10]
+    writers = {(f, s): SplitWriter(out, f, s, spec.files, spec.shard_rows, tag) for f in spec.formats for s in spec.splits.fractions}
+    manifest = ExportManifest(fingerprint=tag, spec=spec, inputs=infos, counts=counts, problems=log.problems)
     split_counts: Tally = Tally()
     length_dropped = truncated_n = 0
     quiet = reader.ReadLog()
@@ -135,7 +137,8 @@ def export(inputs: list[Path], out: Path, spec: ExportSpec, *, say=lambda msg: N
         manifest.outputs.extend(w.close())
     if spec.redact:
         write_atomic(out / "redactions.jsonl", "".join(r.model_dump_json() + "\n" for r in manifest.redactions))
-    write_atomic(out / MANIFEST, dump_json(manifest.model_dump(mode="json")))
+    # Not key-sorted: the order of the split fractions is part of the spec.
+    write_atomic(out / MANIFEST, json.dumps(manifest.model_dump(mode="json"), indent=2) + "\n")
     write_atomic(out / "README.md", card.render(manifest))
     if spec.save_to_disk:
         _save_to_disk(out, manifest)
@@ -163,7 +166,8 @@ def _row(fmt: str, t: Trajectory, common: dict, spec: ExportSpec):
 def _save_to_disk(out: Path, manifest: ExportManifest) -> None:
     import datasets
     for fmt in manifest.spec.formats:
-        files = {s: [str(out / o.path) for o in manifest.outputs if o.path.startswith(f"{fmt}/{s}-") and o.path.endswith(".parquet")]
+        prefix = f"{fmt}/{{}}-{manifest.fingerprint}-"
+        files = {s: [str(out / o.path) for o in manifest.outputs if o.path.startswith(prefix.format(s)) and o.path.endswith(".parquet")]
                  for s in manifest.spec.splits.fractions}
         ds = datasets.load_dataset("parquet", data_files={s: f for s, f in files.items() if f})
         ds.save_to_disk(str(out / "hf" / fmt))

@@ -1,7 +1,9 @@
 """Sharded Parquet (explicit schema) and JSONL files, one set per format and split.
 
-Layout: DIR/<format>/<split>-NNNNN-of-MMMMM.{parquet,jsonl}; shards are named when the split is
-complete, so the names carry the shard count that `datasets` expects.
+Layout: DIR/<format>/<split>-<fingerprint>-NNNNN-of-MMMMM.{parquet,jsonl}; shards are named when
+the split is complete, so the names carry the shard count. The fingerprint (spec and inputs) is
+in the card's data_files patterns too: `datasets` caches a local folder by its name and those
+patterns, so without it a new export into a folder of the same name would load stale rows.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from forager.records.dataset import OutputFile
 
 
 class SplitWriter:
-    def __init__(self, root: Path, fmt: str, split: str, kinds: list[str], shard_rows: int):
+    def __init__(self, root: Path, fmt: str, split: str, kinds: list[str], shard_rows: int, tag: str):
         self.dir = root / fmt
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.fmt, self.split, self.kinds, self.shard_rows = fmt, split, kinds, shard_rows
+        self.fmt, self.split, self.kinds, self.shard_rows, self.tag = fmt, split, kinds, shard_rows, tag
         self.schema = row_schema(fmt)
         self.rows: list[dict] = []
         self.shards: list[tuple[Path, int]] = []  # temporary names, rows
@@ -52,7 +54,7 @@ class SplitWriter:
         for i, (base, rows) in enumerate(self.shards):
             for kind in self.kinds:
                 src = base.with_suffix(f".{kind}")
-                dst = self.dir / f"{self.split}-{i:05d}-of-{total:05d}.{kind}"
+                dst = self.dir / f"{self.split}-{self.tag}-{i:05d}-of-{total:05d}.{kind}"
                 src.replace(dst)
                 out.append(OutputFile(path=str(dst.relative_to(self.dir.parent)), sha256=sha256(dst), rows=rows))
         return out

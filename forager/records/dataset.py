@@ -204,6 +204,7 @@ class OutputFile(BaseModel):
 
 class ExportManifest(BaseModel):
     forager_version: str = __version__
+    fingerprint: str = Field("", description="hash of the spec and the inputs; in every data file's name")
     spec: ExportSpec
     inputs: list[InputFile]
     counts: dict[str, int] = Field(description="trajectories after each step, in order")

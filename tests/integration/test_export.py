@@ -107,9 +107,9 @@ def _kept(m: ExportManifest) -> set[str]:
 
 def _plain(**kw) -> ExportSpec:
     """No dedupe, no decontamination: the filters alone decide."""
-    spec = ExportSpec(formats=["openai"], files=["jsonl"], dedupe=dict(exact=False, near=False, patches=False),
-                      decontamination=dict(blocklists=[]))
-    return spec.model_copy(update=kw)
+    spec = dict(formats=["openai"], files=["jsonl"], dedupe=dict(exact=False, near=False, patches=False),
+                decontamination=dict(blocklists=[]))
+    return ExportSpec.model_validate({**spec, **{k: v.model_dump() if hasattr(v, "model_dump") else v for k, v in kw.items()}})
 
 
 def test_each_filter_keeps_what_it_says(harvested, tmp_path):
@@ -126,7 +126,7 @@ def test_each_filter_keeps_what_it_says(harvested, tmp_path):
         "repo": (Selection(repo=[trajs[0].repo]), lambda t: t.repo == trajs[0].repo),
         "turns": (Selection(min_turns=3), lambda t: len(t.turns) >= 3),
         "tokens": (Selection(min_tokens=1), lambda t: t.turns and t.turns[-1].prompt_tokens > 0),
-        "keep_ids": (Selection(keep_ids=[trajs[0].trajectory_id]), lambda t: t is trajs[0]),
+        "keep_ids": (Selection(keep_ids=[trajs[0].trajectory_id]), lambda t: t.trajectory_id == trajs[0].trajectory_id),
         "drop_ids": (Selection(drop_ids=[trajs[0].instance_id]), lambda t: t.instance_id != trajs[0].instance_id),
     }
     for name, (sel, want) in cases.items():
@@ -189,18 +189,20 @@ def test_splits_never_share_a_repository_and_follow_the_seed(harvested, planted,
         return export(_files(harvested, planted), tmp_path / name, spec)
     a, b = run(3, "a"), run(3, "b")
     assert [k.model_dump() for k in a.kept] == [k.model_dump() for k in b.kept]
-    repo = {t.trajectory_id: t.repo for t in _all(harvested)} | {t.trajectory_id: t.repo for t in planted[1].values()}
+    rows = [json.loads(ln) for f in sorted((tmp_path / "a" / "openai").glob("*.jsonl")) for ln in f.read_text().splitlines()]
     split_of: dict[str, set] = {}
-    for k in a.kept:
-        split_of.setdefault(repo[k.id], set()).add(k.split)
-    assert all(len(s) == 1 for s in split_of.values())
-    assert {"train", "test"} == {k.split for k in a.kept}
+    for r in rows:
+        split_of.setdefault(r["repo"], set()).add(r["split"])
+    assert len(split_of) >= 4 and all(len(s) == 1 for s in split_of.values())
+    assert {"train", "test"} == {r["split"] for r in rows} == {k.split for k in a.kept}
 
 
 def test_formats_load_back_with_datasets(harvested, planted, tmp_path):
     import datasets
     out = tmp_path / "f"
-    spec = ExportSpec(formats=["cwm", "openai", "sharegpt"], files=["parquet", "jsonl"], shard_rows=4, save_to_disk=True)
+    # No dedupe here: the planted secret sits in a copy whose actions repeat its original's.
+    spec = ExportSpec(formats=["cwm", "openai", "sharegpt"], files=["parquet", "jsonl"], shard_rows=4, save_to_disk=True,
+                      dedupe=dict(exact=False, near=False, patches=False))
     m = export(_files(harvested, planted), out, spec)
     n = m.counts["written"]
     assert n > 4 and len([o for o in m.outputs if o.path.startswith("openai/") and o.path.endswith(".parquet")]) > 1
@@ -262,7 +264,8 @@ def test_rebuild_from_manifest_is_identical_and_bad_lines_are_one_line_each(harv
                   "--seed", "5", "--shard-rows", "3", "--threshold", "0.6")
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert "Traceback" not in res.stdout + res.stderr
-    assert f"{planted[0]}:{len(planted[1]) + 2}: malformed JSON" in res.stdout.replace("\n", "")
+    said = (res.stdout + res.stderr).replace("\n", "")
+    assert f"{planted[0]}:{len(planted[1]) + 2}: malformed JSON" in said and f"{planted[0]}:{len(planted[1]) + 4}: cut-off line" in said
     res = forager("export", "--manifest", str(a / "manifest.json"), "-o", str(b))
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     got = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
@@ -278,7 +281,8 @@ def test_rebuild_from_manifest_is_identical_and_bad_lines_are_one_line_each(harv
         fh.write("\n")
     m_path = tmp_path / "c" / "manifest.json"
     res = forager("export", "--manifest", str(m_path), "-o", str(tmp_path / "d"))
-    assert res.returncode == 2 and "changed since the export" in res.stdout and "Traceback" not in res.stdout + res.stderr
+    said = res.stdout + res.stderr
+    assert res.returncode == 2 and "changed since the export" in said and "Traceback" not in said
     assert m["inputs"][0]["path"] == str(changed)
 
 
@@ -286,7 +290,7 @@ def test_stats_and_view(harvested, planted, tmp_path):
     files = [str(p) for p in _files(harvested, planted)]
     res = forager("stats", *files, "-o", str(tmp_path / "st"))
     assert res.returncode == 0, res.stderr[-2000:]
-    assert "resolve rate by repo" in res.stdout and "Traceback" not in res.stdout + res.stderr
+    assert "resolve rate by repo" in res.stdout + res.stderr and "Traceback" not in res.stdout + res.stderr
     for name in ("exit_status", "resolve_by_repo", "resolve_by_operator", "resolve_by_turns", "tokens", "time_split"):
         assert (tmp_path / "st" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
     page = tmp_path / "episodes.html"
@@ -303,6 +307,7 @@ def test_stats_and_view(harvested, planted, tmp_path):
     subprocess.run(flags + [f"--screenshot={shot}", "--window-size=1280,900", page.as_uri()], capture_output=True, timeout=120)
     assert shot.read_bytes()[:4] == b"\x89PNG" and shot.stat().st_size > 5000
     dom = subprocess.run(flags + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
-    n = sum(1 for _ in _all(harvested)) + len(planted[1]) + 1  # + the other-version line, kept
-    assert dom.count('class="ep') == n and f"{n} of {n} episodes" in dom
+    n = sum(1 for _ in _all(harvested)) + len(planted[1]) + 2  # + the other-version and the ungraded line, kept
+    import re
+    assert len(re.findall(r'<div class="ep[^"]*" data-i="\d+"', dom)) == n and f"{n} of {n} episodes" in dom
     assert 'id="diff"' in dom and 'id="grading"' in dom and 'class="call"' in dom and "resolved" in dom
