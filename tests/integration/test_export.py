@@ -207,6 +207,8 @@ def test_formats_load_back_with_datasets(harvested, planted, tmp_path):
     n = m.counts["written"]
     assert n > 4 and len([o for o in m.outputs if o.path.startswith("openai/") and o.path.endswith(".parquet")]) > 1
     by_id = {(t.trajectory_id, t.policy): t for t in _all(harvested)} | {(t.trajectory_id, t.policy): t for t in planted[1].values()}
+    old = harvested[1]["model"][0]
+    by_id[("old~1", old.policy)] = old  # the other-version line, kept
     for fmt in spec.formats:
         ds = datasets.load_dataset(str(out), fmt, split="train")
         js = datasets.load_dataset("json", data_files=str(out / fmt / "train-*.jsonl"), split="train")
