@@ -311,6 +311,135 @@ def gc(all_: bool = typer.Option(False, "--all", help="also containers of runs t
     console.print(f"removed {containers} containers and {imgs} temporary images")
 
 
+@app.command("export")
+def export(trajectories: List[Path] = typer.Argument(None, help="trajectory JSONL files"),
+           out: Path = typer.Option(..., "-o", "--out", help="dataset folder to write (new or empty)"),
+           manifest: Optional[Path] = typer.Option(None, "--manifest", help="rebuild the export this manifest.json describes"),
+           formats: str = typer.Option("openai", "--format", help="cwm, openai, sharegpt (comma-separated)"),
+           files: str = typer.Option("parquet,jsonl", "--files", help="parquet, jsonl (comma-separated)"),
+           shard_rows: int = typer.Option(10_000, help="rows per shard"),
+           status: Optional[List[str]] = typer.Option(None, "--status", help="keep these exit statuses"),
+           resolved: Optional[bool] = typer.Option(None, "--resolved/--unresolved", help="keep only (un)resolved"),
+           min_reward: Optional[float] = typer.Option(None), max_reward: Optional[float] = typer.Option(None),
+           policy: Optional[List[str]] = typer.Option(None), model: Optional[List[str]] = typer.Option(None),
+           variant: Optional[List[str]] = typer.Option(None), repo: Optional[List[str]] = typer.Option(None),
+           operator: Optional[List[str]] = typer.Option(None, help="mutation operators (needs --tasks)"),
+           tasks: Optional[List[Path]] = typer.Option(None, "--tasks", help="tasks files, for operators"),
+           min_turns: Optional[int] = typer.Option(None), max_turns: Optional[int] = typer.Option(None),
+           min_tokens: Optional[int] = typer.Option(None, help="recorded tokens of the episode"),
+           max_episode_tokens: Optional[int] = typer.Option(None, help="recorded tokens of the episode"),
+           keep_ids: Optional[Path] = typer.Option(None, help="file of trajectory or instance ids to keep (only these)"),
+           drop_ids: Optional[Path] = typer.Option(None, help="file of trajectory or instance ids to drop"),
+           no_exact: bool = typer.Option(False, help="no exact deduplication"),
+           no_near: bool = typer.Option(False, help="no near-duplicate deduplication"),
+           no_patch_dedupe: bool = typer.Option(False, help="keep duplicate submitted patches"),
+           threshold: float = typer.Option(0.5, help="near duplicates: Jaccard at or above this are one cluster"),
+           blocklist: Optional[List[str]] = typer.Option(None, help="block lists (default swe-bench; 'none' for none)"),
+           fork_match: str = typer.Option("name", help="exact, or name: any owner's repository of a blocked name"),
+           block_instances: Optional[Path] = typer.Option(None, help="file of instance ids to leave out"),
+           splits: str = typer.Option("train=1.0", help="NAME=FRACTION,... grouped by repository"),
+           seed: int = typer.Option(0, help="seed of the splits and the observation loss mask"),
+           tokenizer: Optional[Path] = typer.Option(None, help="tokenizer.json for token counts"),
+           max_tokens: int = typer.Option(0, help="length limit in tokens (needs --tokenizer)"),
+           length_policy: str = typer.Option("drop", help="drop, or truncate to the longest prefix that fits"),
+           no_redact: bool = typer.Option(False, help="do not redact secrets"),
+           observation_loss_rate: float = typer.Option(0.5, help="cwm: share of observations trained on"),
+           on_bad: str = typer.Option("skip", help="bad input lines: skip (reported) or fail"),
+           ungraded: str = typer.Option("skip", help="trajectories without grading: skip or keep (as unresolved)"),
+           other_versions: str = typer.Option("keep", help="lines of another Forager version: keep or skip"),
+           save_to_disk: bool = typer.Option(False, help="also write datasets.save_to_disk folders under hf/"),
+           ) -> None:
+    """Trajectories into a training dataset: select, deduplicate, decontaminate, split, format."""
+    from pydantic import ValidationError
+
+    from forager.export.pipeline import export as run_export
+    from forager.export.pipeline import rebuild
+    from forager.export.splits import parse_fractions
+    from forager.records.dataset import ExportSpec
+
+    def ids(path: Optional[Path]) -> list:
+        if path is None:
+            return []
+        if not path.is_file():
+            raise ForagerError(f"{path}: no such id file")
+        return [ln.strip() for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+
+    if manifest is not None:
+        m, differ = rebuild(manifest, out, say=console.print)
+        if differ:
+            raise ForagerError(f"rebuilt {out}, but {len(differ)} files differ from the manifest: {', '.join(differ[:5])}")
+        console.print(f"rebuilt {out}: {len(m.outputs)} files, identical to {manifest}")
+        return
+    if not trajectories:
+        raise ForagerError("give trajectory files, or --manifest")
+    lists = [] if blocklist == ["none"] else (blocklist or ["swe-bench"])
+    try:
+        spec = ExportSpec(
+            formats=_split([formats]), files=_split([files]), shard_rows=shard_rows,
+            selection=dict(exit_status=_split(status or []), resolved=resolved, min_reward=min_reward, max_reward=max_reward,
+                           policy=_split(policy or []), model=_split(model or []), variant=_split(variant or []),
+                           repo=_split(repo or []), operator=_split(operator or []), min_turns=min_turns, max_turns=max_turns,
+                           min_tokens=min_tokens, max_tokens=max_episode_tokens, keep_ids=ids(keep_ids), drop_ids=ids(drop_ids)),
+            dedupe=dict(exact=not no_exact, near=not no_near, patches=not no_patch_dedupe, threshold=threshold),
+            decontamination=dict(blocklists=lists, fork_match=fork_match, instance_ids=ids(block_instances)),
+            splits=dict(fractions=parse_fractions(splits), seed=seed),
+            length=dict(tokenizer=str(tokenizer.resolve()) if tokenizer else "", max_tokens=max_tokens, policy=length_policy),
+            redact=not no_redact, observation_loss_rate=observation_loss_rate, on_bad=on_bad, ungraded=ungraded,
+            other_versions=other_versions, tasks=[str(t.resolve()) for t in tasks or []], save_to_disk=save_to_disk)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ForagerError(f"bad option ({'.'.join(str(p) for p in first['loc'])}: {first['msg']})") from None
+    m = run_export([t.resolve() for t in trajectories], out, spec, say=console.print)
+    for p in m.problems:
+        console.print(str(p), markup=False, highlight=False)
+    from forager.tables import Col, fitted
+    console.print(fitted(console, "export", [Col("step", is_id=True), Col("trajectories")], [[k, str(v)] for k, v in m.counts.items()]))
+    console.print(f"wrote {out} ({', '.join(f'{s}: {n}' for s, n in m.split_counts.items())})")
+
+
+@app.command("stats")
+def stats(trajectories: List[Path] = typer.Argument(..., help="trajectory JSONL files"),
+          out: Path = typer.Option(Path("stats"), "-o", "--out", help="folder for the PNG plots and stats.json"),
+          tasks: Optional[List[Path]] = typer.Option(None, "--tasks", help="tasks files, for operators")) -> None:
+    """Tables and plots of trajectory files: statuses, resolve rates, tokens, where time went."""
+    from forager.export.reader import file_info
+    from forager.export.stats import collect, plot
+    from forager.tables import Col, fitted
+    for t in trajectories:
+        file_info(t)  # a missing file is one clear error
+    st = collect(trajectories, [str(t) for t in tasks or []])
+    for p in st["problems"]:
+        console.print(p, markup=False, highlight=False)
+    n = st["trajectories"] or 1
+    console.print(fitted(console, f"exit status ({st['trajectories']} trajectories)", [Col("status", is_id=True), Col("episodes"), Col("share")],
+                         [[k, str(v), f"{v / n:.0%}"] for k, v in st["exit_status"].items()]))
+    for key in ("repo", "operator", "turns"):
+        rows = [[k, str(v["episodes"]), str(v["resolved"]), f"{v['rate']:.0%}"] for k, v in st["resolve_rate"][key].items()]
+        console.print(fitted(console, f"resolve rate by {key}", [Col(key, is_id=True), Col("episodes"), Col("resolved"), Col("rate")], rows))
+    tok = sorted(st["tokens"])
+    if tok:
+        console.print(f"tokens per episode: median {tok[len(tok) // 2]}, max {tok[-1]}")
+    total = sum(st["seconds"].values()) or 1
+    console.print("time: " + ", ".join(f"{k} {v:.0f}s ({v / total:.0%})" for k, v in st["seconds"].items()))
+    made = plot(st, out)
+    console.print(f"wrote {len(made)} plots and stats.json to {out}")
+
+
+@app.command("view")
+def view(trajectories: List[Path] = typer.Argument(..., help="trajectory JSONL files"),
+         out: Path = typer.Option(Path("episodes.html"), "-o", "--out", help="the HTML page to write"),
+         limit: int = typer.Option(0, help="at most this many episodes (0: all)")) -> None:
+    """One self-contained HTML page to browse episodes (filter, search, turns, diff, grading)."""
+    from forager.export.reader import file_info
+    from forager.export.view import build
+    for t in trajectories:
+        file_info(t)
+    n, problems = build(trajectories, out, limit)
+    for p in problems:
+        console.print(p, markup=False, highlight=False)
+    console.print(f"wrote {out} ({n} episodes)")
+
+
 def main() -> None:
     try:
         app()

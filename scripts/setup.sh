@@ -20,3 +20,10 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q -e '.[dev,local]'
   touch "$stamp"
 fi
+
+# --- export: headless Chromium for the `forager view` page test (tests/integration/test_export.py)
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "setup: installing chromium (headless browser for the view test)" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+# --- end export
