@@ -143,6 +143,10 @@ def tasks(variant: str = typer.Option(..., help="mutate-fix or issue-fix"),
                                                 "per image checking in parallel (default: cores / jobs, at most 4)"),
           fresh: bool = typer.Option(False, "--fresh", help="mutate-fix: every check in fresh test "
                                      "processes, without the forking pytest server"),
+          statement: str = typer.Option("auto", help="issue-fix problem statements: auto (the issue, else the "
+                                        "failing tests' output), tests, model, commit or issue"),
+          endpoint: Optional[str] = typer.Option(None, help="issue-fix --statement model: an OpenAI-compatible server"),
+          model: str = typer.Option("default", help="issue-fix --statement model: the model name"),
           images_dir: Path = typer.Option(IMAGES_DIR, "--images-dir")) -> None:
     """Generate validated tasks from built images (resumable: a rerun skips what is done)."""
     from forager.engine import client
@@ -157,7 +161,13 @@ def tasks(variant: str = typer.Option(..., help="mutate-fix or issue-fix"),
         options = dict(per_image=per_image, per_operator=per_operator, seed=seed, operators=ops, max_checks=max_checks,
                        warm=not fresh, workers=workers or default_workers(jobs))
     else:
-        options = dict(seed=seed, max_candidates=max_candidates, per_image=per_image)
+        from forager.tasks.issue_fix.problem import STATEMENTS
+        if statement not in STATEMENTS:
+            raise ForagerError(f"--statement must be one of {', '.join(STATEMENTS)}, not '{statement}'")
+        if statement == "model" and not endpoint:
+            raise ForagerError("--statement model needs --endpoint (an OpenAI-compatible server)")
+        options = dict(seed=seed, max_candidates=max_candidates, per_image=per_image, statement=statement,
+                       endpoint=endpoint, model=model)
     summary = chosen.generate(manifests, output, options, jobs)
     if summary.failed_images:
         raise typer.Exit(1)

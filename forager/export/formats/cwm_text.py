@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from forager.agent.llama3 import BEGIN_OF_TEXT, END_OF_TURN, escape_special_tokens, header
+from forager.agent.llama3 import BEGIN_OF_TEXT, header, render_message
 from forager.records.trajectory import ChatMessage
 
 
@@ -25,5 +25,6 @@ class Piece:
 def pieces(messages: list[ChatMessage], *, bos: bool = True) -> list[Piece]:
     out = [Piece("bos", "", BEGIN_OF_TEXT, -1)] if bos else []
     for i, m in enumerate(messages):
-        out.append(Piece(m.role, header(m.role), escape_special_tokens(m.content) + END_OF_TURN, i))
+        # The agent's own renderer (escaping, a kept non-eot stop token), so the two never differ.
+        out.append(Piece(m.role, header(m.role), render_message(m)[len(header(m.role)):], i))
     return out
