@@ -47,7 +47,13 @@ def split_flaky(runs: list[SuiteRun]) -> tuple[dict[str, Status], list[str]]:
     return baseline, flaky
 
 
+SUITE_TIMEOUT = "the test suite did not finish within"
+
+
 def reject_reason(recipe: Recipe, runs: list[SuiteRun], baseline: dict[str, Status]) -> str | None:
+    timed = [i for i, r in enumerate(runs) if r.timed_out]
+    if timed:
+        return f"{SUITE_TIMEOUT} {recipe.test.timeout} s (run {timed[0] + 1})"
     if not any(r.junit_ok for r in runs):
         last = runs[-1] if runs else None
         hint = f" (exit {last.exit_code}{', timed out' if last and last.timed_out else ''})" if last else ""
@@ -86,6 +92,9 @@ def validate_image(image: str, recipe: Recipe, log_path: Path) -> SuiteVerdict:
             s = summarize(run)
             log.write(f"=== run {i + 1}: {s.model_dump_json()}\n{run.output_tail}\n")
             log.flush()
+            if run.timed_out:  # another run would time out too: the image is rejected either way
+                log.write(f"=== the suite did not finish within {recipe.test.timeout} s; no further runs\n")
+                break
         packages = _packages(box)
     baseline, flaky = split_flaky(runs)
     return SuiteVerdict(baseline, flaky, [summarize(r) for r in runs], reject_reason(recipe, runs, baseline),

@@ -10,6 +10,7 @@ from pathlib import Path
 from forager.errors import ForagerError
 from forager.images.pipeline import BuildOutcome, build_loaded
 from forager.images.source import bare_mirror, resolve_commit
+from forager.images.validate import SUITE_TIMEOUT
 from forager.recipes.attempt import Attempt
 from forager.recipes.fixers import fix
 from forager.recipes.inference.candidates import Candidate, candidates
@@ -112,8 +113,8 @@ def _try(queue: list[Candidate], result: InferResult, recipes_dir: Path, images_
         if attempt.status in ("built", "up-to-date") and (best is None or (attempt.passed, attempt.ratio) >
                                                           (best[0].passed, best[0].ratio)):
             best = (attempt, cand)
-        if attempt.meets(TARGET_PASSED, TARGET_RATIO):
-            break
+        if attempt.meets(TARGET_PASSED, TARGET_RATIO) or SUITE_TIMEOUT in attempt.reason:
+            break  # good enough, or a suite too slow for any candidate
         repaired = fix(cand, attempt, *(str(log) for log in logs))
         if repaired is not None:
             queue.insert(0, repaired)
@@ -131,6 +132,8 @@ def _classify(result: InferResult) -> tuple[str, str]:
     if last is None:
         return "no-candidate", "no candidate recipe could be made"
     stage = result.stage
+    if SUITE_TIMEOUT in last.reason:
+        return "suite-timeout", last.reason
     if stage == "parsed":
         return "install-failed", last.reason
     if stage == "installed":
