@@ -34,13 +34,15 @@ def collect(images: bool = True, everything: bool = False) -> tuple[int, int]:
     for attempt in range(3):
         # Only containers Forager started carry the pid label; containers that merely inherit
         # `forager=1` from an image (a user's, or a running `docker build` step) are not ours.
-        found = [c for c in client().containers.list(all=True, filters={"label": f"{LABEL}.pid"})
-                 if everything or not owner_alive(c.labels)]
+        # The low-level list: the high-level one inspects each container and fails on one that
+        # vanishes in between (another run removing its own).
+        found = [c["Id"] for c in client().api.containers(all=True, filters={"label": f"{LABEL}.pid"})
+                 if everything or not owner_alive(c.get("Labels") or {})]
         if not found and attempt:
             break
-        for c in found:
+        for cid in found:
             try:
-                c.remove(force=True)
+                client().api.remove_container(cid, force=True)
                 removed_c += 1
             except (NotFound, APIError):
                 pass
