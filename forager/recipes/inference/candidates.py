@@ -145,7 +145,7 @@ def candidates(ev: Evidence, source: Source, name: str, unittest_only: bool) -> 
     env, env_why = _env(ev)
     test, test_why = _test_spec(ev, unittest_only)
     common = [f"python {py.origin}", *env_why, *test_why]
-    apt = [f.value for f in ev.apt if re.fullmatch(r"[a-z0-9][a-z0-9.+-]*", f.value)][:10]
+    apt = list(dict.fromkeys(f.value for f in ev.apt if re.fullmatch(r"[a-z0-9][a-z0-9.+-]*", f.value)))[:10]
     if apt:
         common.append(f"apt {apt}: the CI workflow installs them ({ev.apt[0].origin})")
     out = []
