@@ -208,6 +208,9 @@ def harvest(variant: str = typer.Option("mutate-fix", help="mutate-fix, issue-fi
             reasoning: bool = typer.Option(True, "--reasoning/--no-reasoning",
                                            help="cwm dialect: CWM's <think> reasoning (off: cwm-nothink)"),
             episode_seconds: float = typer.Option(3600, help="wall-time limit per episode"),
+            max_format_errors: Optional[int] = typer.Option(
+                None, min=0, help="format errors in a row that end an episode; 0: no limit (default: cwm "
+                "dialects 0, as CWM's eval, which feeds every error back and lets the turn limit bound them; chat 3)"),
             bash_timeout: float = typer.Option(120, help="seconds per bash command"),
             prompts: Optional[Path] = typer.Option(None, help="folder with your own prompt templates"),
             no_bos: bool = typer.Option(False, help="cwm: the server adds <|begin_of_text|> itself"),
@@ -231,7 +234,7 @@ def harvest(variant: str = typer.Option("mutate-fix", help="mutate-fix, issue-fi
     tasks = tasks[:limit] if limit else tasks
     if not tasks:
         raise ForagerError(f"{tasks_file}: no {variant} tasks")
-    from forager.records.episode_settings import CWM_SAMPLING, DEFAULT_DIALECT, DIALECTS
+    from forager.records.episode_settings import CWM_MAX_FORMAT_ERRORS, CWM_SAMPLING, DEFAULT_DIALECT, DIALECTS
     dialect = dialect or DEFAULT_DIALECT[policy]
     if dialect not in DIALECTS:
         raise ForagerError(f"--dialect must be one of {', '.join(DIALECTS)}, not '{dialect}'")
@@ -244,7 +247,9 @@ def harvest(variant: str = typer.Option("mutate-fix", help="mutate-fix, issue-fi
     client()
     settings = HarvestSettings(
         policy=policy, endpoint=endpoint, model=model, dialect_name=dialect, sampling=sampling,
-        limits=AgentLimits(max_turns=max_turns, max_context_tokens=max_context, max_seconds=episode_seconds),
+        limits=AgentLimits(max_turns=max_turns, max_context_tokens=max_context, max_seconds=episode_seconds,
+                           max_format_errors=max_format_errors if max_format_errors is not None else
+                           CWM_MAX_FORMAT_ERRORS if dialect.startswith("cwm") else AgentLimits().max_format_errors),
         env=EnvironmentSettings(tools=ToolSettings(bash_timeout=bash_timeout)), prompts_dir=prompts,
         bos=not no_bos)
     summary = run(tasks, output, settings, concurrency=concurrency, attempts=attempts)

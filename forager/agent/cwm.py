@@ -37,8 +37,19 @@ SUBMISSION_TEMPLATE = (
     "Review the patch content and ensure it correctly resolves the issue. If necessary, you can continue refining "
     "the patch and submit an updated version."
 )
-# swerl_tool.py L126: an observation's tool message is cut to this many tokens.
+# swerl_tool.py L126: an observation's tool message is cut to this many tokens, from the right,
+# after the budget block is added; the kept tokens end with this (cwm/rl/envs/utils/dialogs.py).
 MAX_OBSERVATION_TOKENS = 32768
+ABBREVIATION = "[...]"
+# cwm/rl/swerl/remote/session.py max_buffer_size: more bash output than this ends the session.
+MAX_BASH_OUTPUT_BYTES = 480 * 1024
+
+# swerl_tool.py L386-413: terminal details (no observation; failed even after a submit).
+MAX_TURNS_REACHED = "Max turns reached"
+
+
+def context_exceeded(used: int, limit: int) -> str:
+    return f"Context size exceeded: {used} > {limit}"
 
 # cwm/rl/swerl/tools.py L85-97
 RESTART = " A fresh session has started with the current working directory reset to default."
@@ -125,6 +136,22 @@ def budget_probe(output: str) -> str:
     """The body whose token count is subtracted from the remaining tokens (swerl_tool.py L547-569):
     the observation with the budget template's placeholders left unfilled."""
     return f"{OUTPUT_TEMPLATE.format(feedback=output)}\n\n{BUDGET_TEMPLATE}"
+
+
+def truncate_by_count(body: str, limit: int, count) -> tuple[str, bool]:
+    """`body` cut from the right so that its message (`count(body)` tokens) fits `limit` with
+    ``[...]`` after the kept text: for a model whose tokenizer Forager cannot read token by
+    token (the servers that can, cut on token boundaries: `forager.agent.model`)."""
+    if count(body) <= limit:
+        return body, False
+    lo, hi = 0, len(body)  # the longest prefix that fits
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if count(body[:mid] + ABBREVIATION) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return body[:lo] + ABBREVIATION, True
 
 
 def submission_feedback(patch: str) -> str:

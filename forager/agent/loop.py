@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from forager.agent import cwm
 from forager.agent.dialect import CHAT, Dialect
 from forager.agent.llama3 import END_OF_TURN, Message, header
-from forager.agent.model import ContextExceeded, Model, ModelError
+from forager.agent.model import ContextExceeded, Model, ModelError, estimate_tokens
 from forager.agent.observation import observation_message, observation_role
 from forager.agent.protocol import FormatError, has_tool_call, parse_tool_call
 from forager.agent.shell import ShellDied
@@ -44,6 +44,9 @@ class Episode:
     patch: str | None = None
     model_seconds: float = 0.0
     tool_seconds: float = 0.0
+    # cwm dialect: CWM evaluates only an episode its final answer ended (swerl_tool.py L462-477);
+    # turn and context limits fail it even after a submit.
+    graded: bool = True
 
 
 class Agent:
@@ -67,6 +70,8 @@ class Agent:
                 self.step()
         except EpisodeEnd as end:
             self.ep.status, self.ep.detail = end.status, end.detail
+        if self.dialect.is_cwm and self.ep.status != ExitStatus.submitted:
+            self.ep.graded = False
         return self.ep
 
     def step(self) -> None:
@@ -106,6 +111,13 @@ class Agent:
         generated = reply.text[len(prefix):] if reply.text.startswith(prefix) else reply.text
         msg = ChatMessage(role="assistant", content=reply.text, stop_token=reply.stop_token)
         self.ep.messages.append(msg)
+        # swerl_tool.py L386-413: the action is in the context, but past the context or at the
+        # last turn it is not acted upon (so at most max_turns - 1 actions run).
+        if self.context_used > self.limits.max_context_tokens:
+            raise EpisodeEnd(ExitStatus.context_limit,
+                             cwm.context_exceeded(self.context_used, self.limits.max_context_tokens))
+        if len(self.ep.turns) >= self.limits.max_turns:
+            raise EpisodeEnd(ExitStatus.turn_limit, cwm.MAX_TURNS_REACHED)
         try:
             parsed = cwm.parse_turn(generated, think=self.dialect.think)
         except cwm.CwmError as exc:
@@ -132,28 +144,45 @@ class Agent:
                                    restarted=result.restarted, error=result.error)
         if result.patch is not None:
             self.ep.patch = result.patch
-        self._observe_cwm(parsed.name, result.output)
+        if self._observe_cwm(parsed.name, result.output):
+            turn.tool.truncated = True
 
-    def _observe_cwm(self, tool: str, output: str) -> None:
+    def _observe_cwm(self, tool: str, output: str) -> bool:
         """CWM's observation: output and budget blocks (swerl_tool.py L539-575). Remaining tokens
         = context - tokens so far (this turn's included) - tokens of this tool message with the
-        budget's placeholders unfilled, at most 32768."""
+        budget's placeholders unfilled, at most 32768. The whole message is then cut to 32768
+        tokens from the right, ending "[...]" (dialogs.py maybe_truncate_message). Returns
+        whether it was cut."""
         role = observation_role(tool)
-        probe = header(role) + cwm.budget_probe(output) + END_OF_TURN
-        count = getattr(self.model, "count_tokens", None)
-        size = min(count(probe) if count else len(probe.encode()) // 3 + 1, cwm.MAX_OBSERVATION_TOKENS)
+        size = min(self._message_tokens(role, cwm.budget_probe(output)), cwm.MAX_OBSERVATION_TOKENS)
         turns_left = self.limits.max_turns - len(self.ep.turns)
         tokens_left = self.limits.max_context_tokens - self.context_used - size
-        body = cwm.observation_body(output, turns_left, tokens_left)
+        body, cut = self._truncate(role, cwm.observation_body(output, turns_left, tokens_left))
         self.ep.messages.append(ChatMessage(role=role, content=body))
+        return cut
+
+    def _message_tokens(self, role: str, body: str) -> int:
+        """Tokens of a whole message (header, body, <|eot_id|>) by the server's tokenizer."""
+        if hasattr(self.model, "message_tokens"):
+            return self.model.message_tokens(role, body)
+        text = header(role) + body + END_OF_TURN
+        count = getattr(self.model, "count_tokens", None)
+        return count(text) if count else estimate_tokens(text)
+
+    def _truncate(self, role: str, body: str, limit: int = cwm.MAX_OBSERVATION_TOKENS) -> tuple[str, bool]:
+        if hasattr(self.model, "truncate_message"):
+            return self.model.truncate_message(role, body, limit)
+        return cwm.truncate_by_count(body, limit, lambda b: self._message_tokens(role, b))
 
     def _format_error_cwm(self, turn: TurnRecord, exc: cwm.CwmError) -> None:
-        """Errors go back as a user message `ErrorClass: message` (swerl_tool.py L478-516)."""
+        """Errors go back as a user message `ErrorClass: message` (swerl_tool.py L478-516).
+        CWM's eval never ends an episode for them (max_format_errors 0 by default here)."""
         self.format_errors += 1
         turn.format_error = exc.feedback
-        if self.format_errors >= self.limits.max_format_errors:
+        if self.limits.max_format_errors and self.format_errors >= self.limits.max_format_errors:
             raise EpisodeEnd(ExitStatus.format_errors, f"{self.format_errors} format errors in a row")
-        self.ep.messages.append(ChatMessage(role="user", content=exc.feedback))
+        body, _ = self._truncate("user", exc.feedback)
+        self.ep.messages.append(ChatMessage(role="user", content=body))
 
     def _check_limits(self) -> None:
         if self.stop is not None and self.stop.is_set():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Protocol
 
@@ -9,7 +10,7 @@ import httpx
 from pydantic import BaseModel
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
-from forager.agent.llama3 import Message, render_prompt
+from forager.agent.llama3 import BEGIN_OF_TEXT, END_HEADER, END_OF_TURN, START_HEADER, Message, escape_special_tokens, header, render_prompt
 from forager.agent.protocol import restore_stop, stop_strings
 from forager.errors import ForagerError
 from forager.records.episode_settings import Sampling
@@ -118,7 +119,7 @@ class _Http:
 
     # ------------------------------------------------------------ the server's tokenizer
 
-    def tokenize(self, text: str, add_special: bool = True) -> list[int] | None:
+    def tokenize(self, text: str, add_special: bool = True, parse_special: bool = True) -> list[int] | None:
         """How the server tokenizes `text` for a completion (None when it offers no route).
 
         vLLM: POST /tokenize {prompt, add_special_tokens}; llama.cpp's server: POST /tokenize
@@ -129,7 +130,8 @@ class _Http:
         routes = {
             "vllm:/tokenize": (f"{root}/tokenize", {"model": self.name, "prompt": text,
                                                     "add_special_tokens": add_special}),
-            "llama.cpp:/tokenize": (f"{root}/tokenize", {"content": text, "add_special": add_special}),
+            "llama.cpp:/tokenize": (f"{root}/tokenize", {"content": text, "add_special": add_special,
+                                                         "parse_special": parse_special}),
             "llama-cpp-python:/extras/tokenize": (f"{root}/extras/tokenize",
                                                      {"model": self.name, "input": text}),
         }
@@ -159,6 +161,25 @@ class _Http:
             tokens = tokens[1:] if len(tokens) > 1 and tokens[:1] == self.tokenize("", True) else tokens
         return len(tokens)
 
+    def detokenize(self, tokens: list[int]) -> str | None:
+        """The text of `tokens` by the server (None when it offers no route)."""
+        root = self.endpoint.removesuffix("/v1")
+        route = self._tokenize_route or ""
+        if route.startswith("vllm"):
+            url, body, key = f"{root}/detokenize", {"model": self.name, "tokens": tokens}, "prompt"
+        elif route.startswith("llama.cpp"):
+            url, body, key = f"{root}/detokenize", {"tokens": tokens}, "content"
+        elif route.startswith("llama-cpp-python"):
+            url, body, key = f"{root}/extras/detokenize", {"model": self.name, "tokens": tokens}, "text"
+        else:
+            return None
+        try:
+            resp = self.http.post(url, json=body, timeout=60)
+            text = resp.json().get(key) if resp.status_code == 200 else None
+        except (httpx.HTTPError, ValueError, AttributeError):
+            text = None
+        return text if isinstance(text, str) else None
+
 
 def estimate_tokens(text: str) -> int:
     """A safe upper guess when no tokenizer answers: BPE vocabularies average over 3 bytes a token."""
@@ -170,8 +191,38 @@ def _usage(data: dict) -> tuple[int | None, int | None]:
     return u.get("prompt_tokens"), u.get("completion_tokens")
 
 
+# Special-token look-alikes in a body: CWM encodes bodies as ordinary text
+# (cwm/text/tokenizers.py encode -> encode_ordinary), so "<|eot_id|>" in a tool output is
+# text, never the control token. Servers parse special tokens in what they tokenize, so a body
+# is tokenized in pieces cut right after each "<|" that opens a look-alike: no piece holds a
+# whole special token, and the cut falls on a pre-token boundary of the Llama-3 / CWM split
+# pattern (cwm/text/tokenizers.py L197: a run of punctuation such as "<|" ends before a letter
+# or digit), so the pieces' tokens are the ids CWM's encode_ordinary gives the whole body.
+_LOOKALIKE = re.compile(r"<\|(?=[A-Za-z0-9][A-Za-z0-9_]*\|>)")
+
+# How the prompt reaches the server (recorded as ServerInfo.prompt_encoding).
+TOKEN_IDS = "token-ids"  # structural tokens by id, bodies as ordinary text: CWM's encoding
+ESCAPED_TEXT = "escaped-text"  # text; special-token look-alikes in bodies written "< |...|>"
+
+
+def ordinary_pieces(text: str) -> list[str]:
+    pieces, last = [], 0
+    for m in _LOOKALIKE.finditer(text):
+        pieces.append(text[last:m.end()])
+        last = m.end()
+    pieces.append(text[last:])
+    return [p for p in pieces if p]
+
+
 class CompletionsModel(_Http):
-    """cwm: Forager renders the Llama-3 header format itself and calls /v1/completions."""
+    """cwm: Forager renders the Llama-3 header format itself and calls /v1/completions.
+
+    The prompt goes as token ids when the server can say them (vLLM, llama.cpp): structural
+    tokens by id, each chunk CWM encodes on its own (role, "\n\n", body, "<think>\n") as
+    ordinary text, exactly CWM's encoding (cwm/text/tokenizers.py encode_message). Otherwise
+    (llama-cpp-python: its completions take only text and its tokenizer always parses special
+    tokens) it goes as text with look-alikes escaped, and the trajectory says so.
+    """
 
     def __init__(self, endpoint: str, model: str, sampling: Sampling = Sampling(), timeout: float = 600,
                  api_key: str | None = None, bos: bool = True, assistant_prefix: str = "",
@@ -180,17 +231,143 @@ class CompletionsModel(_Http):
         self.bos, self.assistant_prefix = bos, assistant_prefix
         self.stop, self.context_limit = stop, context_limit
         self.bos_by = "forager" if bos else "server"
+        self.encoding, self.encoding_note = "", ""  # decided by choose_encoding()
+        self.special_ids: dict[str, int] = {}
+        self._ordinary: dict[str, list[int]] = {}
+        self._ids_accepted = False
+
+    # ------------------------------------------------------------ how the prompt is sent
+
+    def info(self) -> dict:
+        data = super().info()
+        self.choose_encoding()
+        data.update(prompt_encoding=self.encoding, prompt_encoding_note=self.encoding_note,
+                    special_ids=dict(self.special_ids))
+        return data
+
+    def use(self, server: dict) -> None:
+        """Take what a probe of the same server learnt (so each episode does not ask again)."""
+        self._server_len = int(server.get("max_model_len") or 0)
+        self._tokenize_route = server.get("tokenizer", "")
+        if server.get("prompt_encoding"):
+            self.encoding, self.encoding_note = server["prompt_encoding"], server.get("prompt_encoding_note", "")
+            self.special_ids = dict(server.get("special_ids") or {})
+            self._ids_accepted = self.encoding == TOKEN_IDS
+
+    def choose_encoding(self) -> str:
+        if self.encoding:
+            return self.encoding
+        route = self._tokenize_route
+        if route is None:
+            self.tokenize("probe")
+            route = self._tokenize_route
+        if not route:
+            return self._escaped("the server offers no tokenize route")
+        if route.startswith("llama-cpp-python"):
+            return self._escaped("llama-cpp-python's /v1/completions takes only text and its /extras/tokenize "
+                                 "always parses special tokens")
+        for text in (BEGIN_OF_TEXT, START_HEADER, END_HEADER, END_OF_TURN):
+            ids = self.tokenize(text, add_special=False)
+            if not ids or len(ids) != 1:
+                return self._escaped(f"{text} is not one token of the server's tokenizer")
+            self.special_ids[text] = ids[0]
+        self.encoding, self.encoding_note = TOKEN_IDS, ""
+        self.bos, self.bos_by = True, "forager"  # a server adds nothing to a prompt of ids
+        return self.encoding
+
+    def _escaped(self, why: str) -> str:
+        self.encoding, self.encoding_note = ESCAPED_TEXT, why
+        return self.encoding
+
+    def _special(self, text: str) -> int:
+        if text not in self.special_ids:
+            ids = self.tokenize(text, add_special=False)
+            if not ids or len(ids) != 1:
+                raise ModelError(f"{text} is not one token of the server's tokenizer")
+            self.special_ids[text] = ids[0]
+        return self.special_ids[text]
+
+    def ordinary(self, text: str) -> list[int]:
+        """`text` as ordinary text (special-token strings stay text), by the server's tokenizer."""
+        if text not in self._ordinary:
+            ids: list[int] = []
+            for piece in ordinary_pieces(text):
+                got = self.tokenize(piece, add_special=False, parse_special=False)
+                if got is None:
+                    raise ModelError(f"the server at {self.endpoint} stopped answering /tokenize")
+                ids += got
+            if len(self._ordinary) > 4096:
+                self._ordinary.clear()
+            self._ordinary[text] = ids
+        return self._ordinary[text]
+
+    def message_ids(self, role: str, body: str, end: str = "") -> list[int]:
+        """header + body + (a stop token other than <|eot_id|>) + <|eot_id|>, each chunk on its own."""
+        ids = [self._special(START_HEADER)] + self.ordinary(role.strip()) + [self._special(END_HEADER)]
+        ids += self.ordinary("\n\n")
+        prefix = self.assistant_prefix
+        if role == "assistant" and prefix and body.startswith(prefix):  # the prompt's "<think>\n", then the turn
+            ids += self.ordinary(prefix) + self.ordinary(body[len(prefix):])
+        else:
+            ids += self.ordinary(body)
+        if end and end != END_OF_TURN:
+            ids.append(self._special(end))
+        return ids + [self._special(END_OF_TURN)]
+
+    def encode(self, messages: list[Message]) -> list[int]:
+        ids = [self._special(BEGIN_OF_TEXT)] if self.bos else []
+        for m in messages:
+            ids += self.message_ids(m.role, m.content, m.end)
+        ids += [self._special(START_HEADER)] + self.ordinary("assistant") + [self._special(END_HEADER)]
+        ids += self.ordinary("\n\n")
+        return ids + (self.ordinary(self.assistant_prefix) if self.assistant_prefix else [])
+
+    # ------------------------------------------------------------ token counts for the dialect
+
+    def message_tokens(self, role: str, body: str) -> int:
+        if self.choose_encoding() == TOKEN_IDS:
+            return len(self.message_ids(role, body))
+        return self.count_tokens(header(role) + escape_special_tokens(body) + END_OF_TURN)
+
+    def _body_tokens(self, body: str) -> list[int] | None:
+        if self.choose_encoding() == TOKEN_IDS:
+            return self.ordinary(body)
+        tokens = self.tokenize(escape_special_tokens(body), add_special=False)
+        if tokens and self._tokenize_route.startswith("llama-cpp-python"):
+            bos = self.tokenize("", True)
+            tokens = tokens[1:] if len(tokens) > 1 and tokens[:1] == bos else tokens
+        return tokens
+
+    def truncate_message(self, role: str, body: str, limit: int) -> tuple[str, bool]:
+        """CWM's right cut (cwm/rl/envs/utils/dialogs.py maybe_truncate_message): a message over
+        `limit` tokens keeps the first tokens of its body, then "[...]", the whole at `limit`."""
+        from forager.agent.cwm import ABBREVIATION, truncate_by_count
+        n = self.message_tokens(role, body)
+        if n <= limit:
+            return body, False
+        tokens = self._body_tokens(body)
+        abbrev = self._body_tokens(ABBREVIATION)
+        if tokens is not None and abbrev is not None:
+            keep = max(limit - (n - len(tokens)) - len(abbrev), 0)
+            text = self.detokenize(tokens[:keep])
+            if text is not None:
+                return text + ABBREVIATION, True
+        return truncate_by_count(body, limit, lambda b: self.message_tokens(role, b))
+
+    # ------------------------------------------------------------ the request
 
     def render(self, messages: list[Message]) -> str:
-        return render_prompt(messages, bos=self.bos, assistant_prefix=self.assistant_prefix)
+        """The text the model reads: with token ids, the bodies exactly; as text, escaped."""
+        escape = self.encoding != TOKEN_IDS
+        return render_prompt(messages, bos=self.bos, assistant_prefix=self.assistant_prefix, escape=escape)
 
     def probe_bos(self, messages: list[Message]) -> str:
         """Ask the server how it tokenizes the first prompt; drop Forager's BOS when the server adds one.
 
         Returns who puts BOS first: 'forager' or 'server' ('forager' unchecked when the server
-        has no tokenize route: then --no-bos decides).
+        has no tokenize route: then --no-bos decides). With token ids Forager always sends it.
         """
-        if not self.bos:
+        if not self.bos or self.encoding == TOKEN_IDS:
             return self.bos_by
         tokens = self.tokenize(render_prompt(messages, bos=True, assistant_prefix=self.assistant_prefix))
         if tokens and len(tokens) >= 2 and tokens[0] == tokens[1]:
@@ -198,20 +375,32 @@ class CompletionsModel(_Http):
         return self.bos_by
 
     def complete(self, messages: list[Message]) -> Reply:
-        prompt = self.render(messages)
-        n_prompt = None
-        if self.context_limit or self._server_len:
-            tokens = self.tokenize(prompt)
-            n_prompt = len(tokens) if tokens is not None else estimate_tokens(prompt)
-        body = {"prompt": prompt, **self._sampling(n_prompt)}
-        data, latency = self.post("/completions", body)
+        if self.encoding == TOKEN_IDS:
+            ids = self.encode(messages)
+            body = {"prompt": ids, **self._sampling(len(ids))}
+            try:
+                data, latency = self.post("/completions", body)
+                self._ids_accepted = True
+            except ModelError as exc:
+                if self._ids_accepted or " answered 4" not in str(exc):
+                    raise
+                self._escaped(f"the server refused a prompt of token ids ({str(exc)[:200]})")
+                return self.complete(messages)
+        else:
+            prompt = self.render(messages)
+            n_prompt = None
+            if self.context_limit or self._server_len:
+                tokens = self.tokenize(prompt)
+                n_prompt = len(tokens) if tokens is not None else estimate_tokens(prompt)
+            body = {"prompt": prompt, **self._sampling(n_prompt)}
+            data, latency = self.post("/completions", body)
         choice = data["choices"][0]
         finish = choice.get("finish_reason")
         raw = choice.get("text") or ""
         text = raw if self.stop == [] else restore_stop(raw, choice.get("stop_reason"), finish)
         return Reply(text=self.assistant_prefix + text, finish_reason=finish,
                      prompt_tokens=_usage(data)[0], completion_tokens=_usage(data)[1], latency=latency,
-                     prompt=prompt, stop_token=stop_token(choice), max_tokens=body["max_tokens"])
+                     prompt=self.render(messages), stop_token=stop_token(choice), max_tokens=body["max_tokens"])
 
 
 # CWM's stop tokens (facebookresearch/cwm cwm/text/tokenizers.py stop_tokens): the one that

@@ -123,23 +123,32 @@ class CwmTools:
         return self._raw_bash(command), {"command": command}
 
     def _raw_bash(self, command: str) -> ToolResult:
+        """CWM's bash: the whole output, or its session sentence. Output past 480 KiB ends the
+        session (cwm/rl/swerl/remote/session.py max_buffer_size): the shell server keeps at most
+        that much (plus a margin) on the channel and counts the rest, so a command printing
+        gigabytes stays bounded; the shell is then restarted, as CWM starts a fresh session."""
         from forager.agent import cwm
         s = self.tools.settings
+        limit = cwm.MAX_BASH_OUTPUT_BYTES
         try:
             ans = self.session.request({"op": "bash", "cmd": command, "timeout": s.bash_timeout,
-                                        "cap": TRANSFER_FACTOR * s.output_cap}, timeout=s.bash_timeout + 60)
+                                        "cap": limit + 4096}, timeout=s.bash_timeout + 60)
         except ShellDied:
             self.session.restart()
             return ToolResult(cwm.SESSION_DIED, -1, restarted=True, error=True)
+        text = ans["head"] + ans["tail"]
+        if ans["dropped"] or len(text.encode()) > limit:  # before a timeout too: CWM stops reading there
+            if not ans["restarted"]:
+                self.session.restart()
+            return ToolResult(cwm.SESSION_TOO_LONG, ans["exit_code"], truncated=True, timed_out=ans["timed_out"],
+                              restarted=True, error=True, duration=ans["duration"])
         if ans["timed_out"]:
             return ToolResult(cwm.SESSION_TIMEOUT, ans["exit_code"], timed_out=True, restarted=True, error=True,
                               duration=ans["duration"])
-        if ans["restarted"] and ans["exit_code"] == -1:  # the shell exited under the command
-            return ToolResult(cwm.SESSION_DIED, -1, restarted=True, error=True, duration=ans["duration"])
-        text, cut = cap_output(ans["head"] + ans["tail"], s.output_cap, uncounted=ans["dropped"])
-        if ans["restarted"]:  # a fork bomb was contained: the session was replaced
-            text = cwm.SESSION_DIED
-        return ToolResult(text, ans["exit_code"], cut, ans["timed_out"], ans["restarted"], duration=ans["duration"])
+        if ans["restarted"]:  # the shell exited under the command, or a fork bomb was contained
+            return ToolResult(cwm.SESSION_DIED, -1 if ans["exit_code"] == -1 else ans["exit_code"],
+                              restarted=True, error=True, duration=ans["duration"])
+        return ToolResult(text, ans["exit_code"], False, False, False, duration=ans["duration"])
 
     def edit(self, tool_input: str) -> tuple[ToolResult, dict]:
         ans = self.session.request({"op": "cwm_edit", "command": tool_input}, timeout=60)

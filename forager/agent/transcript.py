@@ -27,13 +27,15 @@ def raw_prompt(traj: Trajectory, turn: int) -> str:
     """The exact text of `turn`'s prompt.
 
     cwm policy: the Llama-3 text the model read, byte for byte, with <|begin_of_text|> first
-    (whether Forager sent it or the server added it). chat policy: the server applied its own
+    (whether Forager sent it or the server added it); bodies as sent: exact with token ids,
+    with special-token look-alikes escaped with a text prompt. chat policy: the server applied its own
     chat template, so this is the JSON message list Forager sent.
     """
     msgs = turn_messages(traj, turn)
     if traj.policy == "cwm":
         prefix = Dialect(traj.dialect).assistant_prefix if traj.dialect else ""
-        return render_prompt(msgs, bos=True, assistant_prefix=prefix)
+        escape = traj.server.prompt_encoding != "token-ids"  # token ids: bodies reached the model unescaped
+        return render_prompt(msgs, bos=True, assistant_prefix=prefix, escape=escape)
     wire = [{"role": m.role if m.role in CHAT_ROLES else "user", "content": m.content} for m in msgs]
     return json.dumps(wire, indent=2, ensure_ascii=False)
 

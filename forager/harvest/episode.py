@@ -58,7 +58,9 @@ class HarvestSettings:
         else:
             model = ChatModel(self.endpoint, self.model, self.sampling, timeout=600, api_key=None,
                               context_limit=self.limits.max_context_tokens)
-        if self.server:
+        if self.server and isinstance(model, CompletionsModel):
+            model.use(self.server)
+        elif self.server:
             model._server_len = int(self.server.get("max_model_len") or 0)
             model._tokenize_route = self.server.get("tokenizer", "")
         return model
@@ -108,7 +110,12 @@ def run_episode(task: Task, attempt: int, s: HarvestSettings, server: dict, labe
     timings.episode = round(time.monotonic() - t0, 3)
     g0 = time.monotonic()
     try:
-        grading = grade(task, ep.patch)  # no patch: not resolved, without a container
+        # no patch: not resolved, without a container. cwm dialect: only an episode its final
+        # answer ended is graded, as in CWM's eval (turn and context limits fail it).
+        grading = grade(task, ep.patch if ep.graded else None)
+        if not ep.graded and ep.patch:
+            grading.error = (f"not graded: the episode ended by {ep.status.value}, and the cwm dialect grades "
+                             "only an episode its final answer ended (as CWM's eval)")
     except DiskLimitExceeded as exc:  # the submission (or its tests) filled the grading container
         not_run = [TestResult(test=t, status="not-run") for t in task.FAIL_TO_PASS + task.PASS_TO_PASS]
         grading = Grading(resolved=False, applied=False, error=f"{exc}; not resolved",

@@ -17,7 +17,8 @@ class AgentLimits(BaseModel):
     max_turns: int = 128
     max_context_tokens: int = 131_072
     max_seconds: float = 3600.0
-    max_format_errors: int = Field(3, description="consecutive")
+    max_format_errors: int = Field(3, description="consecutive format errors that end the episode; 0: no "
+                                   "limit (the cwm dialect's default, as CWM's eval: the turn limit bounds them)")
 
 
 # The text around tool calls. cwm: CWM's own agent dialect with reasoning (<think> ... </think>);
@@ -27,4 +28,7 @@ DEFAULT_DIALECT = {"cwm": "cwm", "chat": "chat", "oracle": "chat"}
 
 # CWM's SWE-RL sampling (facebookresearch/cwm evals/configs/eval_sbv.yaml) and its per-turn cap
 # (cwm/rl/envs/envs/swerl_tool.py max_action_len), capped per request at the context left.
+# CWM's eval feeds every format error back and goes on (evals/configs/eval_sbv.yaml -> SWERLConfig
+# strict_format=False): the cwm dialects end no episode for format errors.
+CWM_MAX_FORMAT_ERRORS = 0
 CWM_SAMPLING = Sampling(temperature=1.0, top_p=0.95, max_tokens=65536)

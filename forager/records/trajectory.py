@@ -69,6 +69,10 @@ class ServerInfo(BaseModel):
     tokenizer: str = Field("", description="the server's tokenize route Forager used ('' when it has none)")
     bos: str = Field("", description="who puts <|begin_of_text|> first: 'forager' (in the text) or 'server'")
     max_model_len: int = Field(0, description="the context the server reported (0: not reported)")
+    prompt_encoding: str = Field("", description="cwm policy: 'token-ids' (structural tokens by id, bodies as "
+                                 "ordinary text, as CWM encodes them) or 'escaped-text' (a text prompt, special-token "
+                                 "look-alikes in bodies written '< |...|>'); '' in files written before it: escaped text")
+    prompt_encoding_note: str = Field("", description="why the prompt went as escaped text")
 
 
 class TestResult(BaseModel):

@@ -186,7 +186,7 @@ def plan(
     max_len: int = 131072,
     *,
     gpu_memory_utilization: float = DEFAULT_UTILIZATION,
-    allocator: str = "uniform",
+    allocator: str = "hybrid",
     kv_cache_dtype: str = "auto",
     typical_tokens: int = TYPICAL_EPISODE_TOKENS,
 ) -> ServePlan:

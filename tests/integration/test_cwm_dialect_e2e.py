@@ -21,6 +21,9 @@ def test_cwm_reasoning_dialect_harvest_and_show(local_server, example_tasks, tas
     assert t.policy == "cwm" and t.dialect == "cwm" and t.exit_status in set(ExitStatus)
     assert t.sampling["temperature"] == 1.0 and t.sampling["top_p"] == 0.95
     assert t.server.tokenizer and t.server.bos in ("forager", "server")
+    # llama-cpp-python takes no token ids: the prompt went as escaped text, and the trajectory says why.
+    assert t.server.prompt_encoding == "escaped-text" and "llama-cpp-python" in t.server.prompt_encoding_note
+    assert t.limits["max_format_errors"] == 0  # CWM's eval: format errors never end an episode
     system = t.messages[0].content
     assert "\n\n# Environment\n\n" in system and "<think>\n" in system and "4096 tokens" in system
     assert "<issue_description>\n" in t.messages[1].content

@@ -300,3 +300,20 @@ def test_statement_from_the_failing_tests_output_never_the_fix(generated):
     subject = tasks[t.meta.source_commit].problem_statement.splitlines()[0]
     assert subject not in t.problem_statement and "diff --git" not in t.problem_statement
     assert {x.meta.statement_origin for x in tasks.values()} == {"commit"}
+
+
+def test_issue_fix_in_the_cwm_dialect(generated):
+    """An issue-fix task worked in CWM's dialect: CWM's issue prompt around the issue, a scripted
+    fix through the real loop and container, every observation checked, the patch resolved."""
+    from forager.harvest.episode import HarvestSettings, prompts_for
+    from forager.harvest.grading import grade
+    from tests.integration.test_cwm_scripted import check_episode, run_scripted_fix
+    tmp, c, m, out, summary, tasks = generated
+    t = tasks[c["clamp"]]
+    system, user = prompts_for(t, HarvestSettings(policy="cwm", endpoint="http://unused/v1"))
+    assert f"<issue_description>\n{t.problem_statement}" in user and "\n\n# Environment\n\n" in system
+    ep, edits, files = run_scripted_fix(t, system, user)
+    check_episode(ep, edits, files)
+    assert ep.messages[1].content == user.strip()
+    g = grade(t, ep.patch)
+    assert g.resolved, (g.error, g.log[-2000:])
