@@ -82,11 +82,11 @@ def build_images(sources: List[str] = typer.Argument(..., help="recipe files, ow
         raise typer.Exit(1)
 
 
-def _infer(repos, recipes_dir: Path, images_dir: Path, jobs: int) -> bool:
+def _infer(repos, recipes_dir: Path, images_dir: Path, jobs: int, repairer=None) -> bool:
     """Infer, build and validate; True when some repository gave no validated recipe."""
     from forager.recipes.report import print_report
     from forager.recipes.run import infer_sources
-    records = infer_sources(repos, recipes_dir, images_dir, jobs=jobs)
+    records = infer_sources(repos, recipes_dir, images_dir, jobs=jobs, repairer=repairer)
     print_report(records)
     console.print(f"recipes: {recipes_dir} (report: {recipes_dir / 'infer-report.jsonl'})")
     return any(not r.recipe_file for r in records)
@@ -98,7 +98,12 @@ def recipe_infer(sources: List[str] = typer.Argument(..., help="owner/name@commi
                  out: Path = typer.Option(Path("recipes/inferred"), "--out", "-o", help="where the recipes go"),
                  images_dir: Path = typer.Option(IMAGES_DIR, "--images-dir", help="manifest folder of the images built "
                                                  "to validate the candidates"),
-                 jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="repositories at once")) -> None:
+                 jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="repositories at once"),
+                 repair: Optional[str] = typer.Option(None, help="when the heuristics fail: the repair agent's policy "
+                                                      "(chat), on --endpoint with --model"),
+                 endpoint: Optional[str] = typer.Option(None, help="the repair agent's OpenAI-compatible server"),
+                 model: str = typer.Option("default", help="the repair agent's model name"),
+                 repair_steps: int = typer.Option(12, min=1, help="the repair agent's turns at most")) -> None:
     """Infer a recipe from each repository's own files, validated by building and testing it."""
     from forager.engine import client
     from forager.recipes.sources import RecipeFile, expand
@@ -106,9 +111,27 @@ def recipe_infer(sources: List[str] = typer.Argument(..., help="owner/name@commi
     given = [str(s.path) for s in parsed if isinstance(s, RecipeFile)]
     if given:
         raise ForagerError(f"{given[0]}: a recipe file needs no inference; build it with 'forager build-images'")
+    repairer = _repairer(repair, endpoint, model, repair_steps, out) if repair else None
     client()
-    if _infer(parsed, out, images_dir, jobs):
+    if _infer(parsed, out, images_dir, jobs, repairer):
         raise typer.Exit(1)
+
+
+def _repairer(policy: str, endpoint: Optional[str], model: str, steps: int, out: Path):
+    """The repair agent as inference's callable: a chat model on the given server."""
+    from forager.agent.model import ChatModel
+    from forager.records.episode_settings import Sampling
+    from forager.repair.agent import RepairSettings, repair
+    if policy != "chat":
+        raise ForagerError(f"--repair must be chat, not '{policy}' (the oracle has no recipe to play)")
+    if not endpoint:
+        raise ForagerError("--repair needs --endpoint (an OpenAI-compatible server)")
+    log = out / "repair-trajectories.jsonl"
+
+    def run(src, best, failure, validate):
+        m = ChatModel(endpoint, model, Sampling(), timeout=600, api_key=None)
+        return repair(src, best, failure, validate, m, log, RepairSettings(max_steps=steps))
+    return run
 
 
 @app.command("images")

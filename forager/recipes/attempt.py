@@ -19,6 +19,7 @@ class Attempt(BaseModel):
     seconds: float = 0.0
     build_log: str = ""
     validation_log: str = ""
+    log_tail: str = ""  # the end of the build log (a failed build) or of the validation log
 
     @property
     def ratio(self) -> float:

@@ -4,6 +4,7 @@ the best one written out as recipe TOML with its provenance; every attempt kept 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,7 +67,8 @@ def _attempt(label: str, recipe: Recipe, outcome: BuildOutcome) -> Attempt:
     return a
 
 
-def infer_one(src: RepoSource, recipes_dir: Path, images_dir: Path, say=lambda s: None) -> InferResult:
+def infer_one(src: RepoSource, recipes_dir: Path, images_dir: Path, say=lambda s: None,
+              repairer: Repairer | None = None) -> InferResult:
     t0 = time.monotonic()
     result = InferResult(source=src.text, name=src.name)
     try:
@@ -81,7 +83,7 @@ def infer_one(src: RepoSource, recipes_dir: Path, images_dir: Path, say=lambda s
             result.failure, result.detail = "no-python", "no Python file in the repository"
             return result
         queue = candidates(ev, source, src.name, uses_unittest_only(mirror, commit, ev.files))
-        _try(queue, result, recipes_dir, images_dir, say)
+        _try(queue, result, recipes_dir, images_dir, say, src, repairer)
     except ForagerError as exc:
         result.failure, result.detail = "source", str(exc)
     finally:
@@ -91,15 +93,28 @@ def infer_one(src: RepoSource, recipes_dir: Path, images_dir: Path, say=lambda s
     return result
 
 
-def _try(queue: list[Candidate], result: InferResult, recipes_dir: Path, images_dir: Path, say) -> None:
+# A repair agent (forager/repair): given the repository, the best candidate so far, what went
+# wrong, and a way to validate a candidate, it returns a better candidate or None. Injected by
+# the caller, since the agent loop sits above this stage.
+Repairer = Callable[[RepoSource, Candidate, str, Callable[[Candidate], Attempt]], Candidate | None]
+
+
+def _log_tail(paths: list[Path], chars: int = 3000) -> str:
+    text = ""
+    for p in paths:
+        if p.is_file():
+            text += f"--- {p.name} (end) ---\n" + p.read_text(errors="replace")[-chars:] + "\n"
+    return text
+
+
+def _try(queue: list[Candidate], result: InferResult, recipes_dir: Path, images_dir: Path, say,
+         src: RepoSource | None = None, repairer: Repairer | None = None) -> None:
     tried: set[str] = set()
-    best: tuple[Attempt, Candidate] | None = None
-    while queue and len(result.attempts) < MAX_ATTEMPTS:
-        cand = queue.pop(0)
+    best: list[tuple[Attempt, Candidate]] = []
+    last: list[tuple[Attempt, Candidate, list[Path]]] = []
+
+    def run_attempt(cand: Candidate) -> Attempt:
         h = cand.recipe.content_hash()
-        if h in tried:
-            continue
-        tried.add(h)
         say(f"attempt {len(result.attempts) + 1}: {cand.label}")
         path = recipes_dir / ".attempts" / f"{cand.recipe.name}-{h[:12]}.toml"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -109,17 +124,33 @@ def _try(queue: list[Candidate], result: InferResult, recipes_dir: Path, images_
             log.unlink(missing_ok=True)
         outcome = build_loaded(LoadedRecipe(recipe=cand.recipe, file=path.resolve()), images_dir, say=say)
         attempt = _attempt(cand.label, cand.recipe, outcome)
+        attempt.log_tail = _log_tail(logs[1:] if attempt.status in ("built", "up-to-date", "rejected") else logs[:1], 1500)
         result.attempts.append(attempt)
-        if attempt.status in ("built", "up-to-date") and (best is None or (attempt.passed, attempt.ratio) >
-                                                          (best[0].passed, best[0].ratio)):
-            best = (attempt, cand)
+        if attempt.status in ("built", "up-to-date") and (not best or (attempt.passed, attempt.ratio) >
+                                                          (best[0][0].passed, best[0][0].ratio)):
+            best[:] = [(attempt, cand)]
+        last[:] = [(attempt, cand, logs)]
+        return attempt
+
+    while queue and len(result.attempts) < MAX_ATTEMPTS:
+        cand = queue.pop(0)
+        if cand.recipe.content_hash() in tried:
+            continue
+        tried.add(cand.recipe.content_hash())
+        attempt = run_attempt(cand)
         if attempt.meets(TARGET_PASSED, TARGET_RATIO) or SUITE_TIMEOUT in attempt.reason:
             break  # good enough, or a suite too slow for any candidate
-        repaired = fix(cand, attempt, *(str(log) for log in logs))
+        repaired = fix(cand, attempt, *(str(log) for log in last[0][2]))
         if repaired is not None:
             queue.insert(0, repaired)
-    if best is not None:
-        attempt, cand = best
+    good = best and best[0][0].meets(TARGET_PASSED, TARGET_RATIO)
+    if repairer is not None and src is not None and last and not good:
+        attempt, cand, logs = (*best[0], last[0][2]) if best else last[0]
+        failure = f"{attempt.status}: {attempt.reason or f'{attempt.passed} of {attempt.total} tests pass'}\n" + _log_tail(logs)
+        say("repair agent")
+        repairer(src, cand, failure, run_attempt)
+    if best:
+        attempt, cand = best[0]
         result.winner = cand.recipe
         header = f"{cand.recipe.source.github or cand.recipe.source.git} at {cand.recipe.source.commit}"
         result.recipe_file = recipes_dir / f"{cand.recipe.name}.toml"

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from forager.recipes.infer import InferResult, infer_one
+from forager.recipes.infer import InferResult, Repairer, infer_one
 from forager.recipes.report import InferRecord, load, record_of, save
 from forager.recipes.sources import RepoSource
 from forager.work.runner import Item, ItemContext, RunSpec, run_items
 
 
-def infer_sources(sources: list[RepoSource], recipes_dir: Path, images_dir: Path, jobs: int = 1) -> list[InferRecord]:
+def infer_sources(sources: list[RepoSource], recipes_dir: Path, images_dir: Path, jobs: int = 1,
+                  repairer: Repairer | None = None) -> list[InferRecord]:
     """Each source once: a rerun skips those the report already holds."""
     recipes_dir.mkdir(parents=True, exist_ok=True)
     records: dict[str, InferRecord] = load(recipes_dir)
@@ -19,7 +20,7 @@ def infer_sources(sources: list[RepoSource], recipes_dir: Path, images_dir: Path
     done = {k for k, r in records.items() if r.failure != "error"}
 
     def work(src: RepoSource, ctx: ItemContext) -> InferResult:
-        result = infer_one(src, recipes_dir, images_dir, say=ctx.say)
+        result = infer_one(src, recipes_dir, images_dir, say=ctx.say, repairer=repairer)
         ctx.say(result.failure or f"{result.best.passed if result.best else 0} passing")
         return result
 

@@ -116,3 +116,52 @@ def test_bad_sources_are_one_line_each_and_the_others_go_on(tmp_path, base_image
                   env={"FORAGER_HOME": str(tmp_path / "home")})
     assert res.returncode == 1, res.stderr[-2000:]
     assert "cannot clone" in res.stderr and (tmp_path / "out" / "calc-good.toml").is_file()
+
+
+GEN_RECIPE = """python = "3.11"
+install = ["pip install -e .", "pip install pytest", "python scripts/gen.py"]
+[test]
+paths = ["tests"]
+"""
+
+
+def test_repair_agent_proposes_validated_recipes_and_never_edits_the_source(tmp_path, base_image, monkeypatch):
+    """The heuristics cannot know that a script must generate a module; a scripted policy (a policy,
+    like the oracle, not a server mock) plays the repair agent in a real build container."""
+    from forager.jsonio import read_lines
+    from forager.recipes.infer import infer_one
+    from forager.recipes.sources import parse_source
+    from forager.records.trajectory import Trajectory
+    from forager.repair.agent import RepairSettings, repair
+    from tests.integration.scripted import ScriptedPolicy, bash
+
+    monkeypatch.setenv("FORAGER_HOME", str(tmp_path / "home"))
+    files = {"setup.py": "from setuptools import setup\nsetup(name='calcpkg', version='1.0', packages=['calcpkg'])\n",
+             ".gitignore": "calcpkg/_generated.py\n",
+             "scripts/gen.py": "open('calcpkg/_generated.py', 'w').write('VALUE = 42\\n')\n",
+             "tests/test_calc.py": "from calcpkg._generated import VALUE\n" + PYTEST_TESTS +
+             "\n\ndef test_value():\n    assert VALUE == 42\n"}
+    repo = _repo(tmp_path / "calc-repair", files)
+    tamper = GEN_RECIPE.replace('"python scripts/gen.py"]', '"python scripts/gen.py", "sed -i \'s/a + b/a - b/\' calcpkg/__init__.py"]')
+    turns = [bash("cat /testbed/scripts/gen.py; ls /testbed"),
+             f"A recipe.\n<tool: create>\n/tmp/tamper.toml\n{tamper}</tool>", "Try it.\n<tool: submit>\n/tmp/tamper.toml\n</tool>",
+             f"Without editing.\n<tool: create>\n/tmp/recipe.toml\n{GEN_RECIPE}</tool>",
+             "Submitting.\n<tool: submit>\n/tmp/recipe.toml\n</tool>", "The recipe validates."]
+    log = tmp_path / "repair.jsonl"
+
+    def repairer(src, best, failure, validate):
+        assert "tests" in failure or "ModuleNotFoundError" in failure or "passing" in failure
+        return repair(src, best, failure, validate, ScriptedPolicy(turns), log, RepairSettings(max_steps=8))
+
+    result = infer_one(parse_source(str(repo)), tmp_path / "recipes", tmp_path / "images", repairer=repairer)
+    labels = [(a.label, a.status, a.passed) for a in result.attempts]
+    repaired = [a for a in result.attempts if a.label == "repair agent"]
+    assert len(repaired) == 2, labels
+    assert repaired[0].status == "failed" and "changed tracked files" in repaired[0].log_tail
+    assert repaired[1].passed == 24, labels
+    assert result.winner is not None and "python scripts/gen.py" in result.winner.install
+    assert not any("sed -i" in line for line in result.winner.install)
+    (traj,) = list(read_lines(log, Trajectory))
+    assert traj.variant == "recipe-repair" and traj.reward == 1.0 and traj.exit_status == "submitted"
+    assert [t.tool.name for t in traj.turns if t.tool.name] == ["bash", "create", "submit", "create", "submit"]
+    assert any("changed tracked files" in m.content for m in traj.messages)  # the agent saw why

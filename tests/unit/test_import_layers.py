@@ -23,6 +23,7 @@ LAYERS = [
     {"recipes"},
     {"tasks"},
     {"agent"},
+    {"repair"},
     {"harvest"},
     {"export"},
     {"cluster"},
