@@ -26,6 +26,7 @@ MAX_IGNORED = 5
 _MISSING = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 _UNRECOGNIZED = re.compile(r"error: unrecognized arguments: (.+)")
 _UNCOLLECTABLE = re.compile(r"^ERROR collecting ([\w./-]+\.py)", re.M)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _SCM = re.compile(r"setuptools.scm.*unable to detect version|Unable to detect version", re.I)
 
 
@@ -100,7 +101,31 @@ def release_date(cand: Candidate, logs: str) -> Candidate | None:
                  env=env)
 
 
-FIXERS = (scm_version, release_date, missing_module, unknown_option, uncollectable)
+_VCS = re.compile(r"Failed to (?:download and build|fetch) `?([\w.-]+) @ git\+")
+
+
+def unreachable_vcs(cand: Candidate, logs: str) -> Candidate | None:
+    """A requirement pinned to a git URL that cannot be fetched (host unreachable, commit gone): the
+    requirement files are installed without it, and the package from the index instead."""
+    names = list(dict.fromkeys(_VCS.findall(_ANSI.sub("", logs))))
+    if not names:
+        return None
+    pattern = "|".join(re.escape(n) for n in names)
+    install = []
+    for i, line in enumerate(cand.recipe.install):
+        m = re.match(r"^(uv pip install .*?)-r (\S+)$", line)
+        if m:
+            tmp = f"/tmp/forager-requirements-{i}.txt"
+            line = f"grep -v -i -E '^({pattern}) *@' {m.group(2)} > {tmp} && {m.group(1)}-r {tmp}"
+        install.append(line)
+    if install == cand.recipe.install:
+        return None
+    install.append(f"{UV} {' '.join(shlex.quote(n) for n in names)}")
+    return _with(cand, f"{names} from the index", f"git requirements that could not be fetched: {names}; "
+                 "installed from the package index instead", install=install)
+
+
+FIXERS = (scm_version, release_date, unreachable_vcs, missing_module, unknown_option, uncollectable)
 
 
 def fix(cand: Candidate, attempt: Attempt, build_log: str = "", validation_log: str = "") -> Candidate | None:

@@ -48,3 +48,12 @@ def test_release_after_the_cut_off_moves_it_then_drops_it():
 
 def test_nothing_to_fix_is_none():
     assert _fix(_cand(), "all good") is None
+
+
+def test_unfetchable_git_requirement_comes_from_the_index():
+    cand = _cand(install=["pip install -q uv", "uv pip install --python python --reinstall -r dev-requirements.txt"])
+    log = ("\x1b[91merror: Failed to download and build `quart @ git+https://github.com/pallets/quart@5f9d`\n"
+           "  cause: Git operation failed\n")
+    got = _fix(cand, log)
+    assert "grep -v -i -E '^(quart) *@' dev-requirements.txt > /tmp/forager-requirements-1.txt" in got.recipe.install[1]
+    assert got.recipe.install[-1].endswith(" quart")
