@@ -138,3 +138,9 @@ def test_evidence_merge_keeps_values_filled_in_place():
     from forager.recipes.inference.tree import READERS
     ev = Evidence().merge(READERS["tox.ini"]("[testenv]\nsetenv =\n    MODE = strict\n", "tox.ini"))
     assert ev.tox_setenv == {"MODE": "strict"}
+
+
+def test_test_folders_are_folders():
+    from forager.recipes.inference.tree import find_test_dirs
+    assert find_test_dirs(["src/test_typing_extensions.py", "src/typing_extensions.py"]) == ["src"]
+    assert find_test_dirs(["src/pkg/tests/test_a.py", "src/pkg/tests/test_b.py", "tests/test_c.py"]) == ["src/pkg", "tests"]

@@ -60,7 +60,8 @@ def find_test_dirs(files: list[str]) -> list[str]:
     for f in files:
         p = PurePosixPath(f)
         if p.suffix == ".py" and (p.name.startswith("test_") or p.name.endswith("_test.py")) and len(p.parts) > 1:
-            top = p.parts[0] if p.parts[0] not in ("src",) else "/".join(p.parts[:2])
+            # src/pkg/tests/test_x.py -> src/pkg; src/test_x.py -> src (a folder, never the file itself)
+            top = "/".join(p.parts[:2]) if p.parts[0] == "src" and len(p.parts) > 2 else p.parts[0]
             counts[top] = counts.get(top, 0) + 1
     return sorted(counts, key=lambda d: (-counts[d], d))
 
