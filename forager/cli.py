@@ -143,6 +143,11 @@ def tasks(variant: str = typer.Option(..., help="mutate-fix or issue-fix"),
                                                 "per image checking in parallel (default: cores / jobs, at most 4)"),
           fresh: bool = typer.Option(False, "--fresh", help="mutate-fix: every check in fresh test "
                                      "processes, without the forking pytest server"),
+          whole_suite: bool = typer.Option(False, "--whole-suite", help="mutate-fix: every kept mutant runs "
+                                           "the whole suite, never only the tests that can change"),
+          verify_sample: int = typer.Option(0, "--verify-sample", min=0, help="mutate-fix: per image, K random "
+                                            "mutants kept from their covering tests run again with the whole "
+                                            "suite; any difference in FAIL_TO_PASS or PASS_TO_PASS fails"),
           images_dir: Path = typer.Option(IMAGES_DIR, "--images-dir")) -> None:
     """Generate validated tasks from built images (resumable: a rerun skips what is done)."""
     from forager.engine import client
@@ -155,7 +160,8 @@ def tasks(variant: str = typer.Option(..., help="mutate-fix or issue-fix"),
         ops = [o.strip() for o in operators.split(",")] if operators else None
         _check_operators(ops)
         options = dict(per_image=per_image, per_operator=per_operator, seed=seed, operators=ops, max_checks=max_checks,
-                       warm=not fresh, workers=workers or default_workers(jobs))
+                       warm=not fresh, workers=workers or default_workers(jobs), covering_only=not whole_suite,
+                       verify_sample=verify_sample)
     else:
         options = dict(seed=seed, max_candidates=max_candidates, per_image=per_image)
     summary = chosen.generate(manifests, output, options, jobs)

@@ -19,8 +19,9 @@ from forager.records.recipe import TestSpec
 from forager.records.status import Status
 from forager.testsuite.run import SuiteRun
 
-# "fork": a fork of the collected session; "session": a fresh pytest session in a fork.
-Mode = Literal["fork", "session"]
+# "fork": a fork of the collected session; "covering": the same, running only the tests that
+# execute the changed function (see run_covering); "session": a fresh pytest session in a fork.
+Mode = Literal["fork", "covering", "session"]
 
 # Collection of a big suite under the trace hook can take a while; it happens once.
 START_TIMEOUT = 600
@@ -67,7 +68,23 @@ class WarmPytest:
     def run(self, file: str | None, source: str | None, first: list[str],
             timeout: float) -> tuple[SuiteRun, Mode] | str:
         """The run and how it ran, or (a str) why this change needs new test processes."""
-        req = {"op": "run", "file": file, "source": source, "first": first, "timeout": timeout}
+        res = self._run({"op": "run", "file": file, "source": source, "first": first, "timeout": timeout})
+        return res if isinstance(res, str) else res[:2]
+
+    def run_covering(self, file: str, source: str, covering: list[str], timeout: float, function: str,
+                     span: tuple[int, int]) -> tuple[SuiteRun, Mode, frozenset[str] | None] | str:
+        """As run(), but when the server can prove that only `function` (lines `span` of the
+        file as committed) changed, that no changed function ran at import or collection, and
+        the mutant is swapped into a fork, it runs only `covering` (the tests whose coverage
+        touches those lines) and the tests sharing a long-lived fixture of the repository with
+        them: every other test runs the baseline's code, so its result is the baseline's. The
+        third item is the set of tests the run was limited to (mode "covering"), or None when
+        the whole suite ran (covering tests first, stopping when they all pass)."""
+        return self._run({"op": "run", "file": file, "source": source, "first": covering, "timeout": timeout,
+                          "function": function, "span": list(span)})
+
+    def _run(self, req: dict) -> tuple[SuiteRun, Mode, frozenset[str] | None] | str:
+        timeout = req["timeout"]
         try:
             ans = self._channel.request(req, timeout + 60)
         except ChannelClosed as exc:
@@ -79,7 +96,10 @@ class WarmPytest:
         ok = not ans.get("crashed") and not ans["timed_out"] and bool(statuses)
         run = SuiteRun(statuses=statuses, exit_code=ans.get("exit", -1), duration=ans["seconds"],
                        timed_out=ans["timed_out"], junit_ok=ok, output_tail=ans.get("tail", ""))
-        return run, ("session" if ans["mode"] == "session" else "fork")
+        only = ans.get("only")
+        if ans["mode"] == "session":
+            return run, "session", None
+        return (run, "covering", frozenset(only)) if only is not None else (run, "fork", None)
 
     def agrees_with(self, stable_pass: set[str], timeout: float) -> None:
         """Raises Unavailable unless the unchanged suite passes every stable test in a fork."""

@@ -141,6 +141,21 @@ def plan_swap(old, new_src, path, ran_keys, live):
     return "swap", swaps
 
 
+def changed_functions(old, new_src, path):
+    """(qualname, first line, last line) of each function of the module as imported whose code
+    the mutant changes (nested code included); None when the shapes differ (see plan_swap)."""
+    new_bodies, new_funcs = import_level(compile(new_src, path, "exec", dont_inherit=True))
+    old_funcs = old[1]
+    if [p for p, _ in old_funcs] != [p for p, _ in new_funcs]:
+        return None
+    out = []
+    for (_, a), (_, b) in zip(old_funcs, new_funcs):
+        if a != b:
+            lines = [n for _, c in walk(a) for _, _, n in c.co_lines() if n is not None]
+            out.append((a.co_qualname, min(lines, default=a.co_firstlineno), max(lines, default=a.co_firstlineno)))
+    return out
+
+
 # --- statuses ---------------------------------------------------------------------------------
 
 class Recorder:
@@ -150,9 +165,13 @@ class Recorder:
     def __init__(self, first=()):
         self.statuses, self.first, self.session = {}, First(first), None
 
-    def put_first(self, nodeids, items):
+    def put_first(self, nodeids, items, only=None):
+        """`only`: the node ids to run at all (a superset of nodeids); the rest are deselected."""
         self.first = First(nodeids)
         self.first.order(self.session, items)
+        if only is not None:
+            keep = set(only)
+            items[:] = [i for i in items if i.nodeid in keep]
 
     def pytest_collection_modifyitems(self, session, items):
         self.session = session
@@ -332,6 +351,7 @@ class Collected:
         self.recorder.session = self.session
         self._functions = None
         self._compiled = {}
+        self._groups = None
         # The server imports nothing of the repository after this: one look at sys.modules.
         self.module_files = {os.path.realpath(f) for f in map(module_file, list(sys.modules.values())) if f}
 
@@ -364,17 +384,58 @@ class Collected:
             return "session", f"does not compile here: {exc}"
         return plan_swap(old, new_src, path, self.ran_keys, self.functions())
 
-    def run(self, swaps, first, timeout):
+    def groups(self):
+        """node id -> the fixtures it uses that outlive one test and run the repository's code
+        (defined under ROOT, or xunit/unittest class and module set-ups): their value is made
+        once, in whichever of their tests runs first, and shared by all of them."""
+        if self._groups is None:
+            self._groups = {}
+            for item in self.session.items:
+                info = getattr(item, "_fixtureinfo", None)
+                keys = set()
+                for name in getattr(info, "names_closure", ()) if info is not None else ():
+                    defs = info.name2fixturedefs.get(name) or ()
+                    if defs and shared_fixture(defs[-1]):
+                        keys.add(id(defs[-1]))
+                self._groups[item.nodeid] = keys
+        return self._groups
+
+    def covering_set(self, covering):
+        """The covering tests and every test sharing a long-lived fixture of the repository
+        with one of them, transitively; None if a covering test is not collected here."""
+        groups = self.groups()
+        if any(t not in groups for t in covering):
+            return None
+        chosen, keys = set(covering), set()
+        while True:
+            new_keys = set().union(*(groups[t] for t in chosen)) - keys
+            if not new_keys:
+                return chosen
+            keys |= new_keys
+            chosen |= {t for t, ks in groups.items() if ks & keys}
+
+    def run(self, swaps, first, timeout, only=None):
         def body():
             for fn, new in swaps:
                 fn.__code__ = new
             linecache.clearcache()
             import importlib
             importlib.invalidate_caches()
-            self.recorder.put_first(first, self.session.items)
+            self.recorder.put_first(first, self.session.items, only)
             return self.recorder.answer(run_loop(self.config, self.session))
 
         return in_fork(body, timeout)
+
+
+def shared_fixture(fixturedef):
+    scope = getattr(fixturedef, "scope", "function")
+    if scope == "function":
+        return False
+    name = getattr(fixturedef, "argname", "") or ""
+    if name.startswith(("_xunit_setup", "_unittest_setUpClass", "_unittest_setUp")):
+        return True
+    code = getattr(getattr(fixturedef, "func", None), "__code__", None)
+    return code is not None and code.co_filename.startswith(ROOT)
 
 
 def run_loop(config, session):
@@ -426,7 +487,7 @@ class Server:
     def run(self, req):
         path = os.path.join(ROOT, req["file"]) if req.get("file") else None
         first, timeout = req.get("first") or [], float(req.get("timeout", 300))
-        old_src, mode, plan = None, "import", []
+        old_src, mode, plan, only, why_full = None, "import", [], None, None
         if path and req.get("source") is not None:
             with open(path, "rb") as fh:
                 old_src = fh.read()
@@ -434,13 +495,17 @@ class Server:
             mode, plan = self.collected.plan(path, old_src, new_src)
             if mode == "session" and self.zygote is None:
                 return {"mode": "unsupported", "reason": plan}
+            if req.get("function"):
+                only, why_full = self.covering_only(path, old_src, new_src, mode, req, first)
             with open(path, "wb") as fh:
                 fh.write(new_src)
         try:
             if mode == "session":
                 answer = dict(self.zygote.run(first, timeout), reason=plan)
             else:
-                answer = self.collected.run(plan, first, timeout)
+                answer = self.collected.run(plan, first, timeout, only)
+                answer["only"] = None if only is None else sorted(only)
+                answer["why_full"] = why_full
         except ZygoteGone as exc:
             self.zygote, answer = None, {"mode": "unsupported", "reason": str(exc)}
         finally:
@@ -450,6 +515,26 @@ class Server:
             clean_tree()
         answer.setdefault("mode", mode)
         return answer
+
+
+    def covering_only(self, path, old_src, new_src, mode, req, first):
+        """(tests to run, None) when the covering tests and those sharing their long-lived
+        fixtures are the only ones whose code the mutant changes; else (None, why not)."""
+        if mode != "swap":
+            return None, "not a swap of function bodies" if mode == "import" else "a fresh session"
+        try:
+            changed = changed_functions(self.collected.compiled(path, old_src), new_src, path)
+        except (SyntaxError, ValueError) as exc:
+            return None, f"does not compile here: {exc}"
+        start, end = req.get("span") or (0, 0)
+        for name, _lo, hi in changed or [("?", 0, 0)]:
+            # Only the function whose lines gave the covering tests may change.
+            if name != req["function"] or not start <= hi <= end:
+                return None, f"the mutant changes {name}, not only {req['function']}"
+        chosen = self.collected.covering_set(first)
+        if chosen is None:
+            return None, "a covering test is not in the collected session"
+        return chosen, None
 
 
 def module_file(mod):

@@ -9,7 +9,9 @@ from rich.table import Table
 from forager.progress import console
 from forager.tasks.mutate_fix.pipeline import Summary
 
-RUNNERS = {"fork": "in forks of the collected suite", "session": "in fresh pytest sessions forked in the server",
+RUNNERS = {"fork": "in forks of the collected suite",
+           "covering": "in forks of the collected suite, covering tests only",
+           "session": "in fresh pytest sessions forked in the server",
            "process": "in new test processes"}
 
 
@@ -27,6 +29,9 @@ def print_summary(s: Summary, out: Path) -> None:
     console.print(f"outcomes: {outcomes}")
     if s.runners:
         console.print("checks: " + ", ".join(f"{v} {RUNNERS[k]}" for k, v in sorted(s.runners.items())))
+    if s.verified:
+        console.print(f"--verify-sample: {s.verified} kept mutant(s) judged again by the whole suite, "
+                      f"{s.mismatches} difference(s)")
     for image, why in s.fresh_only.items():
         console.print(f"{image}: new test processes only: {why}", markup=False)
     for image, why in s.failed_images.items():
