@@ -11,6 +11,7 @@ stably; if it does not, the server is not used for that image.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterable
 from typing import Literal
 
 from forager.channel import Channel, ChannelClosed
@@ -61,6 +62,7 @@ class WarmPytest:
             hello = self._channel.receive(timeout)
         except ChannelClosed as exc:
             raise Unavailable(f"the pytest server did not start: {exc}") from None
+        self.confirmed: set[str] = set()  # baseline-passing tests seen passing in a fork, unchanged
         if not hello.get("ok"):
             self.close()
             raise Unavailable(f"the pytest server could not collect the suite: {hello.get('error')}")
@@ -110,6 +112,24 @@ class WarmPytest:
         if missing:
             raise Unavailable(f"{len(missing)} baseline-passing tests do not pass in the pytest server "
                               f"(first: {missing[0]})")
+        self.confirmed |= stable_pass
+
+    def confirm(self, failing: Iterable[str], timeout: float) -> None:
+        """agrees_with() for just these tests, each checked once: raises Unavailable unless they
+        all pass in a fork of the unchanged suite. A failure in a fork is evidence of a bug only
+        if the same test passes there without the mutant; checking the tests a kept mutant
+        fails, when it fails them, spares the whole baseline run at start-up."""
+        todo = sorted(set(failing) - self.confirmed)
+        if not todo:
+            return
+        res = self._run({"op": "run", "file": None, "source": None, "first": [], "timeout": timeout,
+                         "only_ids": todo})
+        if isinstance(res, str) or not res[0].junit_ok:
+            raise Unavailable("the unchanged tests did not run in the pytest server")
+        bad = [t for t in todo if res[0].statuses.get(t) != "passed"]
+        if bad:
+            raise Unavailable(f"{len(bad)} baseline-passing tests do not pass in the pytest server (first: {bad[0]})")
+        self.confirmed.update(todo)
 
     def close(self) -> None:
         self._channel.close()

@@ -6,7 +6,10 @@ It imports pytest, configures it and collects the suite, then answers JSON lines
   {"op": "ping"}
   {"op": "run", "file": "pkg/mod.py", "source": "...", "first": [ids], "timeout": 30}
 A run writes `source` over `file`, runs the tests in a fork (the `first` ones first, stopping
-early when they all pass) and restores the tree. `source` null runs the unchanged tree.
+early when they all pass) and restores the tree. `source` null runs the unchanged tree (only
+the tests in "only_ids" when given). With "function" and "span" (the mutated function's name
+and lines), a swap that changes only that function runs only the `first` tests and those
+sharing a long-lived fixture of the repository with them; the answer's "only" lists them.
 
 A fork of the collected session starts from modules imported before the mutant existed, so
 the child replaces the code of every changed function in place (`__code__` of each live
@@ -499,6 +502,8 @@ class Server:
                 only, why_full = self.covering_only(path, old_src, new_src, mode, req, first)
             with open(path, "wb") as fh:
                 fh.write(new_src)
+        elif req.get("only_ids") is not None:
+            only = set(req["only_ids"])  # some tests of the unchanged tree
         try:
             if mode == "session":
                 answer = dict(self.zygote.run(first, timeout), reason=plan)

@@ -56,7 +56,10 @@ def check(box: Sandbox, m: Manifest, cand: MutantCandidate, warm: WarmPytest | N
         if not isinstance(res, str):
             run, mode = res[0], res[1]
             only = res[2] if len(res) > 2 else None
-            return judge(run, cand, m, run.duration, runner=mode, only=only)
+            result = judge(run, cand, m, run.duration, runner=mode, only=only)
+            if result.outcome == "kept":
+                warm.confirm(result.fail_to_pass, mutant_timeout(m))  # Unavailable unless they pass unchanged
+            return result
     return check_fresh(box, m, cand)
 
 
