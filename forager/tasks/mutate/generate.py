@@ -146,20 +146,23 @@ class ModuleMutants:
         return next((f for f in self.functions if f.qualname == qualname and f.start_line == start_line), None)
 
     def for_function(self, target: FunctionInfo, seed: int, operators: Iterable[str] | None = None) -> list[Mutant]:
-        """Every mutant of one function, in the seeded order that takes the operators in turn
-        (the first few are from different operators), deduplicated, each compiling."""
+        """Every mutant of one function, in the order of iter_function."""
+        return list(self.iter_function(target, seed, operators))
+
+    def iter_function(self, target: FunctionInfo, seed: int, operators: Iterable[str] | None = None) -> Iterator[Mutant]:
+        """The mutants of one function, lazily, in the seeded order that takes the operators in
+        turn (the first few are from different operators), deduplicated, each compiling. An
+        operator runs only when the order first reaches it."""
         names = sorted(set(operators)) if operators is not None else sorted(OPERATORS)
         rng = derived_rng(seed, self.file, target.qualname)
         renderer = FunctionRenderer(self.module, self.source, target, self.file)
         seen = {self.original}
         if renderer.original_key is not None:
             seen.add(renderer.original_key)
-        out = []
         for name, _, candidate, description in _interleaved(self.module, target, self.file, seed, names, rng):
             code, key = renderer.render(candidate)
             if key is None or key in seen:
                 continue
             seen.add(key)
-            out.append(Mutant(name, self.file, target.qualname, target.start_line, target.end_line, description,
-                              self.source, code))
-        return out
+            yield Mutant(name, self.file, target.qualname, target.start_line, target.end_line, description,
+                         self.source, code)

@@ -99,6 +99,7 @@ class CandidateStream:
         self.generated: Counter = Counter()
         self._sources: dict[str, str | None] = {}
         self._modules: dict[str, ModuleMutants | None] = {}
+        self._lists: dict[Target, tuple[list[Mutant], Iterator[Mutant] | None]] = {}
         stable_pass = set(m.passing())
         self.order: list[tuple[Target, tuple[str, ...]]] = []
         for t in self._targets():
@@ -147,28 +148,55 @@ class CandidateStream:
                 self._modules[file] = None  # a module libcst or this Python cannot parse
         return self._modules[file]
 
-    def mutants(self, t: Target) -> list[Mutant]:
+    def mutants(self, t: Target, upto: int | None = None) -> list[Mutant]:
+        """The function's first `upto` mutants (all with None), generated only as far as asked
+        and cached; a later call for more resumes where the last stopped."""
+        got, it = self._lists.get(t, ([], None))
+        if t not in self._lists:
+            got, done = self._load(t)
+            self.generated.update(mu.operator for mu in got)
+            it = None if done else iter(())  # resumed below, by generating afresh and skipping
+            self._lists[t] = (got, it)
+        want = upto if upto is not None else float("inf")
+        if len(got) < want and it is not None:
+            if not isinstance(it, _Resumable):
+                it = _Resumable(self._generator(t), skip=len(got))
+            before = len(got)
+            while len(got) < want:
+                mu = next(it, None)
+                if mu is None:
+                    it = None
+                    break
+                got.append(mu)
+            self.generated.update(mu.operator for mu in got[before:])
+            self._lists[t] = (got, it)
+            self._store(t, got, it is None)
+        return got[:upto] if upto is not None else got
+
+    def _generator(self, t: Target) -> Iterator[Mutant]:
+        mod = self._module(t.file)
+        target = mod.target(t.qualname, t.start_line) if mod is not None else None
+        return mod.iter_function(target, self.seed, self.operators) if target is not None else iter(())
+
+    def _path(self, t: Target) -> Path:
         ops = ",".join(self.operators) if self.operators is not None else "all"
-        path = self.dir / f"s{self.seed}-v{CACHE_VERSION}-{_digest(ops)}" / f"{_digest(t.file, t.qualname, t.start_line)}.json"
-        original = self.source(t.file)
-        if path.exists() and original is not None:
-            out = [_unpack(d, t, original) for d in json.loads(path.read_text())]
-        else:
-            mod = self._module(t.file)
-            target = mod.target(t.qualname, t.start_line) if mod is not None else None
-            out = mod.for_function(target, self.seed, self.operators) if target is not None else []
-            write_atomic(path, json.dumps([_pack(mu) for mu in out]))
-        self.generated.update(mu.operator for mu in out)
-        return out
+        return self.dir / f"s{self.seed}-v{CACHE_VERSION}-{_digest(ops)}" / f"{_digest(t.file, t.qualname, t.start_line)}.json"
+
+    def _load(self, t: Target) -> tuple[list[Mutant], bool]:
+        path, original = self._path(t), self.source(t.file)
+        if not path.exists() or original is None:
+            return [], False
+        data = json.loads(path.read_text())
+        return [_unpack(d, t, original) for d in data["mutants"]], data["complete"]
+
+    def _store(self, t: Target, got: list[Mutant], complete: bool) -> None:
+        write_atomic(self._path(t), json.dumps({"complete": complete, "mutants": [_pack(mu) for mu in got]}))
 
     def __iter__(self) -> Iterator[MutantCandidate]:
-        later: list[tuple[list[Mutant], tuple[str, ...]]] = []
         for t, covering in self.order:
-            muts = self.mutants(t)
-            yield from (MutantCandidate(mu, covering) for mu in muts[:FIRST_PASS])
-            later.append((muts[FIRST_PASS:], covering))
-        for muts, covering in later:
-            yield from (MutantCandidate(mu, covering) for mu in muts)
+            yield from (MutantCandidate(mu, covering) for mu in self.mutants(t, FIRST_PASS))
+        for t, covering in self.order:
+            yield from (MutantCandidate(mu, covering) for mu in self.mutants(t)[FIRST_PASS:])
 
     def take(self, n: int) -> list[MutantCandidate]:
         out = []
@@ -177,6 +205,22 @@ class CandidateStream:
                 break
             out.append(c)
         return out
+
+
+class _Resumable:
+    """A generator's items after the first `skip` (those are already at hand, from the cache)."""
+
+    def __init__(self, it: Iterator[Mutant], skip: int):
+        self.it, self.skip = it, skip
+
+    def __iter__(self) -> Iterator[Mutant]:
+        return self
+
+    def __next__(self) -> Mutant:
+        while self.skip:
+            self.skip -= 1
+            next(self.it)
+        return next(self.it)
 
 
 def _pack(mu: Mutant) -> dict:
