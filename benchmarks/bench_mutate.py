@@ -34,6 +34,7 @@ import statistics
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -101,15 +102,21 @@ def main() -> None:
         def generate():
             stream = CandidateStream(box, m, cmap, a.seed, cache_dir=Path(tmp.name) / "mutants")
             return stream, stream.take(a.n)
-        (stream, sample), cand_s = timed(generate)
+
+        # As the pipeline does: the server starts (collection only; the baseline is confirmed test
+        # by test in check()) while the candidates are generated.
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(1) as pool:
+            starting = pool.submit(timed, lambda: WarmPytest(box, m.recipe.test, stable_pass=set(m.passing())))
+            (stream, sample), cand_s = timed(generate)
+            try:
+                warm, server_s = starting.result()
+            except Unavailable as exc:
+                raise SystemExit(f"the pytest server cannot serve {m.id}: {exc}") from None
+        setup_s = time.perf_counter() - t0
         if not sample:
             raise SystemExit(f"no candidates in {m.image_tag} (coverage map of {len(cmap.files)} files)")
         n = len(sample)
-
-        try:  # as Workers starts it: collection only, the baseline confirmed test by test in check()
-            warm, server_s = timed(lambda: WarmPytest(box, m.recipe.test))
-        except Unavailable as exc:
-            raise SystemExit(f"the pytest server cannot serve {m.id}: {exc}") from None
         one = {"forager": lambda c: check_mod.check(box, m, c, warm, covering_only=True),
                "whole": lambda c: check_mod.check(box, m, c, warm, covering_only=False),
                "fresh": lambda c: check_mod.check(box, m, c, None),
@@ -143,10 +150,11 @@ def main() -> None:
     for w in ways:
         if w != "naive":
             rows.append((f"speedup, {w} (naive / {w})", f"{secs['naive'] / secs[w]:.2f}x", "", ""))
-    all_in = secs.get("forager", 0) + server_s + cand_s
+    all_in = secs.get("forager", 0) + setup_s
     rows += [
         ("candidate generation for the sample, one-time per image", f"{cand_s:.1f}", "", ""),
         ("pytest server start (collection), one-time per image", f"{server_s:.1f}", "", ""),
+        ("  both at once (wall), counted below", f"{setup_s:.1f}", "", ""),
         ("coverage map, one-time per image (cached by content hash)", f"{cov_s:.1f}", "", ""),
     ]
     if "forager" in ways:
@@ -157,7 +165,7 @@ def main() -> None:
         ]
     if "whole" in ways:
         rows.append(("speedup, --whole-suite, counting candidate generation and server start",
-                     f"{secs['naive'] / (secs['whole'] + server_s + cand_s):.2f}x", "", ""))
+                     f"{secs['naive'] / (secs['whole'] + setup_s):.2f}x", "", ""))
     if "workers" in ways:
         rows.append((f"  workers start ({a.workers} servers in parallel)", f"{workers_start_s:.1f}", "", ""))
     table(f"{n} mutants of {m.id} ({m.image_tag}, {len(m.passing())} passing tests, suite "

@@ -10,6 +10,7 @@ stably; if it does not, the server is not used for that image.
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Iterable
 from typing import Literal
@@ -47,25 +48,39 @@ def pytest_argv(spec: TestSpec) -> list[str] | None:
 
 
 class WarmPytest:
-    def __init__(self, box: Sandbox, spec: TestSpec, timeout: float = START_TIMEOUT):
+    def __init__(self, box: Sandbox, spec: TestSpec, timeout: float = START_TIMEOUT,
+                 stable_pass: set[str] | None = None):
+        """`stable_pass`: the baseline's stable passes; with them, every run also confirms in the
+        server that the stable tests a mutant fails pass there unchanged (see confirm())."""
         argv = pytest_argv(spec)
         if spec.framework != "pytest":
             raise Unavailable(f"a {spec.framework} suite: the pytest server serves pytest suites only")
         if argv is None:
             raise Unavailable(f"the test command is not a plain pytest call: {spec.command!r}")
-        if box.exec(f"test -f {HELPERS}/pytest_server.py", workdir="/").exit_code != 0:
-            raise Unavailable("the image predates Forager's pytest server: rebuild it with 'forager build-images'")
+        # One docker exec: the helper's presence is checked by the same shell that starts it.
+        missing = json.dumps({"ok": False, "missing": True})
         try:
-            self._channel = Channel(box, ["bash", "-c", f'PYTHONPATH={HELPERS}${{PYTHONPATH:+:$PYTHONPATH}} '
+            self._channel = Channel(box, ["bash", "-c", f"test -f {HELPERS}/pytest_server.py || "
+                                          f"{{ echo '{missing}'; exit 0; }}; "
+                                          f'PYTHONPATH={HELPERS}${{PYTHONPATH:+:$PYTHONPATH}} '
                                           f'exec python {HELPERS}/pytest_server.py "$@"', "pytest_server", *argv],
                                     workdir="/testbed")
             hello = self._channel.receive(timeout)
         except ChannelClosed as exc:
             raise Unavailable(f"the pytest server did not start: {exc}") from None
         self.confirmed: set[str] = set()  # baseline-passing tests seen passing in a fork, unchanged
+        if hello.get("missing"):
+            self.close()
+            raise Unavailable("the image predates Forager's pytest server: rebuild it with 'forager build-images'")
         if not hello.get("ok"):
             self.close()
             raise Unavailable(f"the pytest server could not collect the suite: {hello.get('error')}")
+        self._confirm_in_server = stable_pass is not None
+        if stable_pass is not None:
+            try:
+                self._channel.request({"op": "stable", "tests": sorted(stable_pass)}, timeout)
+            except ChannelClosed as exc:
+                raise Unavailable(f"the pytest server stopped: {exc}") from None
 
     def run(self, file: str | None, source: str | None, first: list[str],
             timeout: float) -> tuple[SuiteRun, Mode] | str:
@@ -87,12 +102,18 @@ class WarmPytest:
 
     def _run(self, req: dict) -> tuple[SuiteRun, Mode, frozenset[str] | None] | str:
         timeout = req["timeout"]
+        if self._confirm_in_server and req.get("source") is not None:
+            req = {**req, "confirm": True}
         try:
-            ans = self._channel.request(req, timeout + 60)
+            ans = self._channel.request(req, 2 * timeout + 60)
         except ChannelClosed as exc:
             raise Unavailable(f"the pytest server stopped: {exc}") from None
         if ans["mode"] == "unsupported":
             return ans["reason"]
+        self.confirmed.update(ans.get("confirmed") or ())
+        if ans.get("unconfirmed"):
+            bad = ans["unconfirmed"]
+            raise Unavailable(f"{len(bad)} baseline-passing tests do not pass in the pytest server (first: {bad[0]})")
         statuses = {t: Status(s) for t, s in ans.get("statuses", {}).items()}
         # A child that died before answering is a broken run, like a run without JUnit XML.
         ok = not ans.get("crashed") and not ans["timed_out"] and bool(statuses)

@@ -215,3 +215,11 @@ def test_changed_functions_name_the_mutated_function_and_its_lines():
     both = MODULE.replace("return a + b", "return b").replace("return [x * k", "return [x + k")
     assert [name for name, _, _ in changed(both)] == ["add", "scale"]
     assert changed(MODULE + "\ndef extra():\n    pass\n") is None
+
+
+def test_functions_only_moved_by_the_mutant_are_not_changed():
+    # Removing a line of add moves every function below it: only add changed.
+    new = MODULE.replace("def add(a, b):\n    return a + b\n", "def add(a, b):\n    pass\n    return a + b\n")
+    assert changed(new) == [("add", 6, 7)]
+    moved = MODULE.replace("LIMIT = 10\n", "LIMIT = 10\n\n\n")
+    assert changed(moved) == []

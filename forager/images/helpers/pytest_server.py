@@ -10,6 +10,9 @@ early when they all pass) and restores the tree. `source` null runs the unchange
 the tests in "only_ids" when given). With "function" and "span" (the mutated function's name
 and lines), a swap that changes only that function runs only the `first` tests and those
 sharing a long-lived fixture of the repository with them; the answer's "only" lists them.
+  {"op": "stable", "tests": [ids]}   the baseline's stable passes, for "confirm": true in a run:
+the stable tests a mutant did not pass run again unchanged (each once per server), and the
+answer says which pass ("confirmed") and which do not ("unconfirmed": the fork is no judge).
 
 A fork of the collected session starts from modules imported before the mutant existed, so
 the child replaces the code of every changed function in place (`__code__` of each live
@@ -146,14 +149,16 @@ def plan_swap(old, new_src, path, ran_keys, live):
 
 def changed_functions(old, new_src, path):
     """(qualname, first line, last line) of each function of the module as imported whose code
-    the mutant changes (nested code included); None when the shapes differ (see plan_swap)."""
+    the mutant changes other than in line numbers (nested code included); None when the shapes
+    differ (see plan_swap)."""
     new_bodies, new_funcs = import_level(compile(new_src, path, "exec", dont_inherit=True))
     old_funcs = old[1]
     if [p for p, _ in old_funcs] != [p for p, _ in new_funcs]:
         return None
     out = []
     for (_, a), (_, b) in zip(old_funcs, new_funcs):
-        if a != b:
+        # A function the edit only moved (lines above it added or removed) does the same.
+        if a != b and not same_behaviour(a, b):
             lines = [n for _, c in walk(a) for _, _, n in c.co_lines() if n is not None]
             out.append((a.co_qualname, min(lines, default=a.co_firstlineno), max(lines, default=a.co_firstlineno)))
     return out
@@ -486,6 +491,28 @@ class Server:
         # The zygote must hold nothing of the repository (true unless pytest itself needs it).
         self.zygote = None if any(imported_from_root(m) for m in list(sys.modules.values())) else Zygote(args)
         self.collected = Collected(args, ran)
+        self.stable, self.confirmed = set(), set()
+
+    def confirm(self, answer, only):
+        """After a mutant's run: the baseline-passing tests it did not pass (a test that should
+        have run and did not counts) run once more, unchanged, unless an earlier run did so.
+        Adds "confirmed" (they pass unchanged) and "unconfirmed" (they do not) to the answer."""
+        if answer.get("timed_out") or answer.get("crashed") or not answer.get("complete", True):
+            return
+        statuses = answer.get("statuses") or {}
+        if not statuses:
+            return
+        expected = set(only) if only is not None else {i.nodeid for i in self.collected.session.items}
+        todo = sorted(t for t in (expected & self.stable) - self.confirmed if statuses.get(t) != "passed")
+        if not todo:
+            return
+        try:
+            again = self.collected.run([], [], 300, set(todo))
+        finally:
+            clean_tree()
+        good = [t for t in todo if (again.get("statuses") or {}).get(t) == "passed"]
+        self.confirmed.update(good)
+        answer["confirmed"], answer["unconfirmed"] = good, sorted(set(todo) - set(good))
 
     def run(self, req):
         path = os.path.join(ROOT, req["file"]) if req.get("file") else None
@@ -519,6 +546,8 @@ class Server:
                     fh.write(old_src)
             clean_tree()
         answer.setdefault("mode", mode)
+        if req.get("confirm") and answer["mode"] != "unsupported":
+            self.confirm(answer, only)
         return answer
 
 
@@ -594,7 +623,11 @@ def main():
         return
     for line in requests:
         req = json.loads(line)
-        answer = {"ok": True} if req.get("op") == "ping" else server.run(req)
+        if req.get("op") == "stable":
+            server.stable = set(req["tests"])
+            answer = {"ok": True}
+        else:
+            answer = {"ok": True} if req.get("op") == "ping" else server.run(req)
         proto.write(json.dumps(answer) + "\n")
         proto.flush()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,11 +93,16 @@ def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict,
         stream = candidates(box, m, cmap, s.seed, s.operators)
         stack.callback(lambda: summary.add_generated(stream.generated))
         todo = (c for c in stream if (m.id, c.key) not in mine)
-        first = next(todo, None)
-        if first is None or stop():
+        if stop():
             return
         say("starting workers")
-        workers = Workers(m, box, max(1, s.workers), stack, s.warm, fallback, s.covering_only)
+        # The servers start (collect the suite) while the first candidates are generated.
+        with ThreadPoolExecutor(1) as pool:
+            starting = pool.submit(Workers, m, box, max(1, s.workers), stack, s.warm, fallback, s.covering_only)
+            first = next(todo, None)
+            workers = starting.result()
+        if first is None:
+            return
         kept_now: list[tuple[MutantCandidate, Check]] = []
         for cand, result in workers.checks(itertools.chain([first], todo), wanted):
             op = cand.mutant.operator

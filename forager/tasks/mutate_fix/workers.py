@@ -44,7 +44,7 @@ class Workers:
     def _start_server(self, box: Sandbox) -> WarmPytest | None:
         """The image's pytest server; None (and why) if unusable."""
         try:
-            warm = WarmPytest(box, self.m.recipe.test)
+            warm = WarmPytest(box, self.m.recipe.test, stable_pass=set(self.m.passing()))
         except Unavailable as exc:
             self.on_fallback(str(exc))
             return None
