@@ -136,3 +136,28 @@ def test_a_mutant_that_changes_another_function_runs_the_whole_suite(edited):
     res = warm.run_covering(STATS, new, ["tests/test_stats.py::test_mean"], 60, "mean", spans["mean"])
     assert res[1] == "fork" and res[2] is None  # a swap, but of two functions: the whole suite
     assert res[0].statuses["tests/test_stats.py::test_mode"] == "failed"
+
+
+def test_verify_sample_passes_on_the_example_and_fails_loudly_on_a_difference(example_manifest, tmp_path):
+    from dataclasses import replace
+
+    from forager.tasks.mutate_fix.check import VerifyMismatch, verify
+    from forager.tasks.mutate_fix.pipeline import Settings, generate
+    summary = generate([example_manifest], tmp_path / "t.jsonl", Settings(per_image=6, seed=1, verify_sample=3))
+    assert not summary.failed_images and summary.verified == 3 and summary.mismatches == 0
+    with Sandbox.start(example_manifest.image_tag, kind="test") as box:
+        cmap = coverage_map.collect(box, example_manifest)
+        warm = WarmPytest(box, example_manifest.recipe.test)
+        try:
+            for cand in CandidateStream(box, example_manifest, cmap, 0, cache_dir=tmp_path / "m").take(30):
+                result = check(box, example_manifest, cand, warm)
+                if result.outcome == "kept" and result.runner == "covering":
+                    break
+            else:
+                pytest.fail("no mutant kept from its covering tests")
+            assert verify(box, example_manifest, cand, result, warm).fail_to_pass == result.fail_to_pass
+            wrong = replace(result, fail_to_pass=result.fail_to_pass[1:], pass_to_pass=result.pass_to_pass[:-1])
+            with pytest.raises(VerifyMismatch, match=cand.key):
+                verify(box, example_manifest, cand, wrong, warm)
+        finally:
+            warm.close()
