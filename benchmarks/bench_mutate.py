@@ -67,6 +67,10 @@ def naive(m: mf.Manifest, cand, phases: dict) -> check_mod.Check:
     return check_mod.judge(full, cand, m, full.duration)
 
 
+def how(r: check_mod.Check) -> str:
+    return "fork covering-only" if r.covering_only else r.runner
+
+
 def load_manifest(ref: str) -> mf.Manifest:
     return mf.load(Path(ref)) if ref.endswith(".json") else current_manifest(ref)
 
@@ -180,18 +184,18 @@ def main() -> None:
             continue
         same = [sets(x) == sets(y) for x, y in zip(results[w], results["naive"])]
         print(f"{w}: outcomes {dict(Counter(r.outcome for r in results[w]))}, runners "
-              f"{dict(Counter(r.runner for r in results[w]))}; same outcome, FAIL_TO_PASS and PASS_TO_PASS "
+              f"{dict(Counter(how(r) for r in results[w]))}; same outcome, FAIL_TO_PASS and PASS_TO_PASS "
               f"as naive: {sum(same)}/{n}")
         for c, r, v, ok in zip(sample, results[w], results["naive"], same):
             if not ok:
                 mu = c.mutant
-                print(f"    DIFFERS {c.key} {mu.operator} {mu.file}:{mu.function}: {r.outcome} ({r.runner}), "
+                print(f"    DIFFERS {c.key} {mu.operator} {mu.file}:{mu.function}: {r.outcome} ({how(r)}), "
                       f"naive {v.outcome}; F2P only {w}: {sorted(set(r.fail_to_pass) - set(v.fail_to_pass))[:3]}, "
                       f"only naive: {sorted(set(v.fail_to_pass) - set(r.fail_to_pass))[:3]}")
     rows = []
     for w in ways:
-        for runner in ("covering", "fork", "session", "process"):
-            s = [r.seconds for r in results[w] if r.runner == runner]
+        for runner in ("fork covering-only", "fork", "session", "process"):
+            s = [r.seconds for r in results[w] if how(r) == runner]
             if s and w != "naive":
                 rows.append((w, runner, len(s), f"{sum(s):.2f}", f"{statistics.mean(s):.3f}"))
     table("checks by way of running (seconds in the container's test run)",

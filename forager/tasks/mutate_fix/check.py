@@ -15,10 +15,9 @@ from forager.testsuite.run import SuiteRun, run_tests
 from forager.testsuite.warm_pytest import WarmPytest
 
 CheckOutcome = Literal["kept", "survived", "hung", "no-fail-to-pass", "suite-error"]
-# How a mutant was judged: in the warm pytest server (a fork of the collected session running
-# the whole suite, the same running only the tests that can change, or a fresh session forked
-# there), or in new test processes started by docker exec.
-Runner = Literal["fork", "covering", "session", "process"]
+# How a mutant was judged: in the warm pytest server (a fork of the collected session, or a
+# fresh session forked there), or in new test processes started by docker exec.
+Runner = Literal["fork", "session", "process"]
 
 
 @dataclass
@@ -28,6 +27,7 @@ class Check:
     pass_to_pass: list[str] = field(default_factory=list)
     seconds: float = 0.0
     runner: Runner = "process"
+    covering_only: bool = False  # a fork that ran only the tests that can change; the rest kept the baseline
 
 
 def mutant_timeout(m: Manifest) -> float:
@@ -56,7 +56,7 @@ def check(box: Sandbox, m: Manifest, cand: MutantCandidate, warm: WarmPytest | N
         if not isinstance(res, str):
             run, mode = res[0], res[1]
             only = res[2] if len(res) > 2 else None
-            result = judge(run, cand, m, run.duration, runner=mode, only=only)
+            result = judge(run, cand, m, run.duration, runner="session" if mode == "session" else "fork", only=only)
             if result.outcome == "kept":
                 warm.confirm(result.fail_to_pass, mutant_timeout(m))  # Unavailable unless they pass unchanged
             return result
@@ -77,7 +77,7 @@ def verify(box: Sandbox, m: Manifest, cand: MutantCandidate, result: Check, warm
         only_cov = sorted(set(result.fail_to_pass) - set(full.fail_to_pass))
         raise VerifyMismatch(
             f"--verify-sample: mutant {cand.key} ({cand.mutant.operator} in {cand.mutant.file}:"
-            f"{cand.mutant.function}) judged {result.outcome} from its covering tests ({result.runner}) but "
+            f"{cand.mutant.function}) judged {result.outcome} from its covering tests but "
             f"{full.outcome} by the whole suite ({full.runner}); FAIL_TO_PASS only in the whole suite: "
             f"{only_full[:5]}, only from the covering tests: {only_cov[:5]}")
     return full
@@ -111,12 +111,12 @@ def judge(run: SuiteRun, cand: MutantCandidate, m: Manifest, seconds: float, run
     `only`: the run was limited to these tests; every other test ran the baseline's code, so it
     keeps its baseline result (a stable pass)."""
     if run.timed_out:
-        return Check("hung", seconds=seconds, runner=runner)
+        return Check("hung", seconds=seconds, runner=runner, covering_only=only is not None)
     if not run.junit_ok:
         # The runner itself broke (no JUnit, or none with a test): never evidence of a bug.
-        return Check("suite-error", seconds=seconds, runner=runner)
+        return Check("suite-error", seconds=seconds, runner=runner, covering_only=only is not None)
     if _all_passed(run, cand):
-        return Check("survived", seconds=seconds, runner=runner)
+        return Check("survived", seconds=seconds, runner=runner, covering_only=only is not None)
     stable_pass = m.passing()
     # A test that did not run did not pass: absent counts as failing. Outside `only`, the
     # baseline's result stands (the run was limited to the tests whose code changed).
@@ -124,5 +124,5 @@ def judge(run: SuiteRun, cand: MutantCandidate, m: Manifest, seconds: float, run
     f2p = sorted(t for t in stable_pass if not passed(t))
     p2p = sorted(t for t in stable_pass if passed(t))
     if not f2p:
-        return Check("no-fail-to-pass", seconds=seconds, runner=runner)
-    return Check("kept", f2p, p2p, seconds, runner)
+        return Check("no-fail-to-pass", seconds=seconds, runner=runner, covering_only=only is not None)
+    return Check("kept", f2p, p2p, seconds, runner, covering_only=only is not None)

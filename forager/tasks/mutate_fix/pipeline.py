@@ -46,6 +46,7 @@ class Summary(StageSummary):
     outcomes: Counter = field(default_factory=Counter)
     runners: Counter = field(default_factory=Counter)  # checks per way of running (check.Runner)
     fresh_only: dict[str, str] = field(default_factory=dict)  # image -> why no pytest server
+    covering_only: int = 0  # checks that ran only the tests that can change
     verified: int = 0  # kept mutants judged again by the whole suite (--verify-sample)
     mismatches: int = 0  # of those, how many differed (the image then fails)
 
@@ -120,6 +121,7 @@ def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict,
                 summary.validated[op] += 1
                 summary.outcomes[result.outcome] += 1
                 summary.runners[result.runner] += 1
+                summary.covering_only += result.covering_only
                 summary.kept[op] += result.outcome == "kept"
             say(f"{sum(kept.values())}/{s.per_image} kept, {checks} checked")
             if stop():
@@ -131,7 +133,7 @@ def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict,
 def verify_sample(m: Manifest, workers: Workers, kept: list, s: Settings, summary: Summary, say) -> None:
     """K random kept mutants of this run (those judged from their covering tests) run again
     with the whole suite; any difference in outcome, FAIL_TO_PASS or PASS_TO_PASS fails the image."""
-    pool = [(c, r) for c, r in kept if r.runner == "covering"]
+    pool = [(c, r) for c, r in kept if r.covering_only]
     sample = derived_rng(s.seed, m.id, "verify").sample(pool, min(s.verify_sample, len(pool)))
     for i, (cand, result) in enumerate(sample, 1):
         say(f"verifying {i}/{len(sample)} against the whole suite")

@@ -10,7 +10,6 @@ from forager.progress import console
 from forager.tasks.mutate_fix.pipeline import Summary
 
 RUNNERS = {"fork": "in forks of the collected suite",
-           "covering": "in forks of the collected suite, covering tests only",
            "session": "in fresh pytest sessions forked in the server",
            "process": "in new test processes"}
 
@@ -29,6 +28,8 @@ def print_summary(s: Summary, out: Path) -> None:
     console.print(f"outcomes: {outcomes}")
     if s.runners:
         console.print("checks: " + ", ".join(f"{v} {RUNNERS[k]}" for k, v in sorted(s.runners.items())))
+    if s.covering_only:
+        console.print(f"of the forks, {s.covering_only} ran only the tests that can change (the rest kept the baseline)")
     if s.verified:
         console.print(f"--verify-sample: {s.verified} kept mutant(s) judged again by the whole suite, "
                       f"{s.mismatches} difference(s)")
