@@ -89,16 +89,18 @@ class WarmPytest:
         return res if isinstance(res, str) else res[:2]
 
     def run_covering(self, file: str, source: str, covering: list[str], timeout: float, function: str,
-                     span: tuple[int, int]) -> tuple[SuiteRun, Mode, frozenset[str] | None] | str:
+                     span: tuple[int, int], covering_timeout: float | None = None,
+                     ) -> tuple[SuiteRun, Mode, frozenset[str] | None] | str:
         """As run(), but when the server can prove that only `function` (lines `span` of the
         file as committed) changed, that no changed function ran at import or collection, and
         the mutant is swapped into a fork, it runs only `covering` (the tests whose coverage
         touches those lines) and the tests sharing a long-lived fixture of the repository with
         them: every other test runs the baseline's code, so its result is the baseline's. The
         third item is the set of tests the run was limited to (mode "covering"), or None when
-        the whole suite ran (covering tests first, stopping when they all pass)."""
+        the whole suite ran (covering tests first, stopping when they all pass).
+        `covering_timeout`: the limit when exactly the covering tests run (else `timeout`)."""
         return self._run({"op": "run", "file": file, "source": source, "first": covering, "timeout": timeout,
-                          "function": function, "span": list(span)})
+                          "function": function, "span": list(span), "only_timeout": covering_timeout})
 
     def _run(self, req: dict) -> tuple[SuiteRun, Mode, frozenset[str] | None] | str:
         timeout = req["timeout"]

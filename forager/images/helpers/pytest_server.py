@@ -535,6 +535,8 @@ class Server:
             if mode == "session":
                 answer = dict(self.zygote.run(first, timeout), reason=plan)
             else:
+                if only is not None and req.get("only_timeout") and only == set(first):
+                    timeout = min(timeout, float(req["only_timeout"]))  # their own limit
                 answer = self.collected.run(plan, first, timeout, only)
                 answer["only"] = None if only is None else sorted(only)
                 answer["why_full"] = why_full

@@ -36,6 +36,7 @@ CACHE_VERSION = 1
 class MutantCandidate:
     mutant: Mutant
     covering: tuple[str, ...]  # stable-passing tests that run the mutated function
+    covering_seconds: float | None = None  # their time in the coverage run, if known
 
     @property
     def key(self) -> str:
@@ -194,9 +195,11 @@ class CandidateStream:
 
     def __iter__(self) -> Iterator[MutantCandidate]:
         for t, covering in self.order:
-            yield from (MutantCandidate(mu, covering) for mu in self.mutants(t, FIRST_PASS))
+            secs = self.cmap.seconds(covering)
+            yield from (MutantCandidate(mu, covering, secs) for mu in self.mutants(t, FIRST_PASS))
         for t, covering in self.order:
-            yield from (MutantCandidate(mu, covering) for mu in self.mutants(t)[FIRST_PASS:])
+            secs = self.cmap.seconds(covering)
+            yield from (MutantCandidate(mu, covering, secs) for mu in self.mutants(t)[FIRST_PASS:])
 
     def take(self, n: int) -> list[MutantCandidate]:
         out = []

@@ -35,6 +35,15 @@ def mutant_timeout(m: Manifest) -> float:
     return min(m.recipe.test.timeout, max(30.0, 5 * m.suite_duration + 10))
 
 
+def covering_timeout(m: Manifest, cand: MutantCandidate) -> float | None:
+    """The limit for a run of the covering tests alone, from their time in the coverage run
+    (itself slower than a plain run); None when unknown. A mutant that only makes them slow
+    past it is judged hung, never kept: the limit can lose a task, not make a wrong one."""
+    if cand.covering_seconds is None:
+        return None
+    return min(mutant_timeout(m), max(20.0, 5 * cand.covering_seconds + 10))
+
+
 def restore(box: Sandbox) -> None:
     # Back to the image's clean tree: tracked files as committed, nothing the tests left behind.
     box.exec("git checkout -q -- . && git clean -fdq", timeout=120)
@@ -50,7 +59,7 @@ def check(box: Sandbox, m: Manifest, cand: MutantCandidate, warm: WarmPytest | N
         mu = cand.mutant
         if covering_only:
             res = warm.run_covering(mu.file, mu.mutated, list(cand.covering), mutant_timeout(m), mu.function,
-                                    (mu.start_line, mu.end_line))
+                                    (mu.start_line, mu.end_line), covering_timeout(m, cand))
         else:
             res = warm.run(mu.file, mu.mutated, list(cand.covering), mutant_timeout(m))
         if not isinstance(res, str):
