@@ -100,3 +100,15 @@ def test_uncovered_functions_and_test_files_are_not_candidates(tmp_path):
     cmap = CoverageMap(files={"pkg/a.py": {9: ["t::a"], 10: ["t::b"]}, "tests/test_a.py": {2: ["t::a"]}})
     stream = CandidateStream(Box(files), manifest(), cmap, 0, cache_dir=tmp_path)
     assert [(t.qualname, cov) for t, cov in stream.order] == [("mean", ("t::a",))]  # t::b is not a stable pass
+
+
+def test_covering_seconds_come_from_the_coverage_runs_junit(tmp_path):
+    from forager.tasks.coverage_map import _durations
+    from forager.testsuite.junit import pytest_node_id
+    xml = (b'<testsuites><testsuite><testcase file="t.py" classname="t" name="test_a" time="0.5"/>'
+           b'<testcase file="t.py" classname="t" name="test_b" time="1.25"/></testsuite></testsuites>')
+    durations = _durations(xml, pytest_node_id)
+    assert durations == {"t.py::test_a": 0.5, "t.py::test_b": 1.25}
+    cmap = CoverageMap(files={}, durations=durations)
+    assert cmap.seconds(["t.py::test_a", "t.py::test_b"]) == 1.75 and cmap.seconds(["t.py::nope"]) is None
+    assert CoverageMap.model_validate_json('{"files": {}}').durations == {}  # maps cached before durations
