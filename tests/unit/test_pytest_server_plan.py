@@ -223,3 +223,13 @@ def test_functions_only_moved_by_the_mutant_are_not_changed():
     assert changed(new) == [("add", 6, 7)]
     moved = MODULE.replace("LIMIT = 10\n", "LIMIT = 10\n\n\n")
     assert changed(moved) == []
+
+
+def test_signature_and_docstring_changes_are_visible_without_running():
+    old = server.import_level(compile(MODULE, PATH, "exec", dont_inherit=True))
+    seen = lambda new: server.interface_changes(old, new, PATH)  # noqa: E731
+    assert seen(MODULE.replace("return a + b", "return a - b")) == []
+    assert seen(MODULE.replace("def add(a, b):\n    return a + b", "def add(a):\n    return a + a")) == ["add"]
+    assert seen(MODULE.replace("def add(a, b):\n", "def add(a, b):\n    \"\"\"Sum.\"\"\"\n")) == ["add"]
+    assert seen(MODULE.replace("def add(a, b):", "def add(b, a):")) == ["add"]
+    assert seen(MODULE.replace("def add(a, b):", "def add(a, *b):")) == ["add"]

@@ -164,6 +164,21 @@ def changed_functions(old, new_src, path):
     return out
 
 
+def interface(code):
+    """What can be seen of a function without running it: its signature (inspect reads the
+    code's argument counts, names and flags) and its docstring (the first constant)."""
+    n = code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)
+    doc = code.co_consts[0] if code.co_consts and isinstance(code.co_consts[0], str) else None
+    return (code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount, code.co_varnames[:n],
+            code.co_flags & 0x0C, doc)
+
+
+def interface_changes(old, new_src, path):
+    """Qualified names of the functions whose signature or docstring the mutant changes."""
+    _, new_funcs = import_level(compile(new_src, path, "exec", dont_inherit=True))
+    return [a.co_qualname for (_, a), (_, b) in zip(old[1], new_funcs) if interface(a) != interface(b)]
+
+
 # --- statuses ---------------------------------------------------------------------------------
 
 class Recorder:
@@ -567,6 +582,11 @@ class Server:
             # Only the function whose lines gave the covering tests may change.
             if name != req["function"] or not start <= hi <= end:
                 return None, f"the mutant changes {name}, not only {req['function']}"
+        seen = interface_changes(self.collected.compiled(path, old_src), new_src, path)
+        if seen:
+            # A test may read a signature or a docstring (inspect, curry, doc checks) without
+            # running the function: coverage cannot see it, so the whole suite runs.
+            return None, f"the mutant changes the signature or docstring of {seen[0]}"
         chosen = self.collected.covering_set(first)
         if chosen is None:
             return None, "a covering test is not in the collected session"
