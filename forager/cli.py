@@ -170,6 +170,11 @@ def tasks(variant: str = typer.Option(..., help="mutate-fix or issue-fix"),
                                         "failing tests' output), tests, model, commit or issue"),
           endpoint: Optional[str] = typer.Option(None, help="issue-fix --statement model: an OpenAI-compatible server"),
           model: str = typer.Option("default", help="issue-fix --statement model: the model name"),
+          whole_suite: bool = typer.Option(False, "--whole-suite", help="mutate-fix: every kept mutant runs "
+                                           "the whole suite, never only the tests that can change"),
+          verify_sample: int = typer.Option(0, "--verify-sample", min=0, help="mutate-fix: per image, K random "
+                                            "mutants kept from their covering tests run again with the whole "
+                                            "suite; any difference in FAIL_TO_PASS or PASS_TO_PASS fails"),
           images_dir: Path = typer.Option(IMAGES_DIR, "--images-dir")) -> None:
     """Generate validated tasks from built images (resumable: a rerun skips what is done)."""
     from forager.engine import client
@@ -182,7 +187,8 @@ def tasks(variant: str = typer.Option(..., help="mutate-fix or issue-fix"),
         ops = [o.strip() for o in operators.split(",")] if operators else None
         _check_operators(ops)
         options = dict(per_image=per_image, per_operator=per_operator, seed=seed, operators=ops, max_checks=max_checks,
-                       warm=not fresh, workers=workers or default_workers(jobs))
+                       warm=not fresh, workers=workers or default_workers(jobs), covering_only=not whole_suite,
+                       verify_sample=verify_sample)
     else:
         from forager.tasks.issue_fix.problem import STATEMENTS
         if statement not in STATEMENTS:

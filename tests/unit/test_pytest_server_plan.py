@@ -199,3 +199,37 @@ def test_recorder_gives_junit_statuses_and_stops_when_the_first_tests_pass():
     for when in ("setup", "call", "teardown"):
         rec.pytest_runtest_logreport(Report("t::a", when, "passed"))
     assert rec.session.shouldstop and rec.answer(2)["complete"] is False
+
+
+def changed(new_src):
+    old = server.import_level(compile(MODULE, PATH, "exec", dont_inherit=True))
+    return server.changed_functions(old, new_src, PATH)
+
+
+def test_changed_functions_name_the_mutated_function_and_its_lines():
+    # Lines of the module: add is 6-7, Box.area 19-20, make_adder 23-26 (inner nested in it).
+    assert changed(MODULE.replace("return a + b", "return a - b")) == [("add", 6, 7)]
+    assert changed(MODULE.replace("return math.floor(self.v * self.v)", "return 0")) == [("Box.area", 19, 20)]
+    # A change in a nested function is a change of the function that defines it.
+    assert changed(MODULE.replace("return x + n", "return x - n")) == [("make_adder", 23, 26)]
+    both = MODULE.replace("return a + b", "return b").replace("return [x * k", "return [x + k")
+    assert [name for name, _, _ in changed(both)] == ["add", "scale"]
+    assert changed(MODULE + "\ndef extra():\n    pass\n") is None
+
+
+def test_functions_only_moved_by_the_mutant_are_not_changed():
+    # Removing a line of add moves every function below it: only add changed.
+    new = MODULE.replace("def add(a, b):\n    return a + b\n", "def add(a, b):\n    pass\n    return a + b\n")
+    assert changed(new) == [("add", 6, 7)]
+    moved = MODULE.replace("LIMIT = 10\n", "LIMIT = 10\n\n\n")
+    assert changed(moved) == []
+
+
+def test_signature_and_docstring_changes_are_visible_without_running():
+    old = server.import_level(compile(MODULE, PATH, "exec", dont_inherit=True))
+    seen = lambda new: server.interface_changes(old, new, PATH)  # noqa: E731
+    assert seen(MODULE.replace("return a + b", "return a - b")) == []
+    assert seen(MODULE.replace("def add(a, b):\n    return a + b", "def add(a):\n    return a + a")) == ["add"]
+    assert seen(MODULE.replace("def add(a, b):\n", "def add(a, b):\n    \"\"\"Sum.\"\"\"\n")) == ["add"]
+    assert seen(MODULE.replace("def add(a, b):", "def add(b, a):")) == ["add"]
+    assert seen(MODULE.replace("def add(a, b):", "def add(a, *b):")) == ["add"]

@@ -6,7 +6,13 @@ It imports pytest, configures it and collects the suite, then answers JSON lines
   {"op": "ping"}
   {"op": "run", "file": "pkg/mod.py", "source": "...", "first": [ids], "timeout": 30}
 A run writes `source` over `file`, runs the tests in a fork (the `first` ones first, stopping
-early when they all pass) and restores the tree. `source` null runs the unchanged tree.
+early when they all pass) and restores the tree. `source` null runs the unchanged tree (only
+the tests in "only_ids" when given). With "function" and "span" (the mutated function's name
+and lines), a swap that changes only that function runs only the `first` tests and those
+sharing a long-lived fixture of the repository with them; the answer's "only" lists them.
+  {"op": "stable", "tests": [ids]}   the baseline's stable passes, for "confirm": true in a run:
+the stable tests a mutant did not pass run again unchanged (each once per server), and the
+answer says which pass ("confirmed") and which do not ("unconfirmed": the fork is no judge).
 
 A fork of the collected session starts from modules imported before the mutant existed, so
 the child replaces the code of every changed function in place (`__code__` of each live
@@ -141,6 +147,38 @@ def plan_swap(old, new_src, path, ran_keys, live):
     return "swap", swaps
 
 
+def changed_functions(old, new_src, path):
+    """(qualname, first line, last line) of each function of the module as imported whose code
+    the mutant changes other than in line numbers (nested code included); None when the shapes
+    differ (see plan_swap)."""
+    new_bodies, new_funcs = import_level(compile(new_src, path, "exec", dont_inherit=True))
+    old_funcs = old[1]
+    if [p for p, _ in old_funcs] != [p for p, _ in new_funcs]:
+        return None
+    out = []
+    for (_, a), (_, b) in zip(old_funcs, new_funcs):
+        # A function the edit only moved (lines above it added or removed) does the same.
+        if a != b and not same_behaviour(a, b):
+            lines = [n for _, c in walk(a) for _, _, n in c.co_lines() if n is not None]
+            out.append((a.co_qualname, min(lines, default=a.co_firstlineno), max(lines, default=a.co_firstlineno)))
+    return out
+
+
+def interface(code):
+    """What can be seen of a function without running it: its signature (inspect reads the
+    code's argument counts, names and flags) and its docstring (the first constant)."""
+    n = code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)
+    doc = code.co_consts[0] if code.co_consts and isinstance(code.co_consts[0], str) else None
+    return (code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount, code.co_varnames[:n],
+            code.co_flags & 0x0C, doc)
+
+
+def interface_changes(old, new_src, path):
+    """Qualified names of the functions whose signature or docstring the mutant changes."""
+    _, new_funcs = import_level(compile(new_src, path, "exec", dont_inherit=True))
+    return [a.co_qualname for (_, a), (_, b) in zip(old[1], new_funcs) if interface(a) != interface(b)]
+
+
 # --- statuses ---------------------------------------------------------------------------------
 
 class Recorder:
@@ -150,9 +188,13 @@ class Recorder:
     def __init__(self, first=()):
         self.statuses, self.first, self.session = {}, First(first), None
 
-    def put_first(self, nodeids, items):
+    def put_first(self, nodeids, items, only=None):
+        """`only`: the node ids to run at all (a superset of nodeids); the rest are deselected."""
         self.first = First(nodeids)
         self.first.order(self.session, items)
+        if only is not None:
+            keep = set(only)
+            items[:] = [i for i in items if i.nodeid in keep]
 
     def pytest_collection_modifyitems(self, session, items):
         self.session = session
@@ -332,6 +374,7 @@ class Collected:
         self.recorder.session = self.session
         self._functions = None
         self._compiled = {}
+        self._groups = None
         # The server imports nothing of the repository after this: one look at sys.modules.
         self.module_files = {os.path.realpath(f) for f in map(module_file, list(sys.modules.values())) if f}
 
@@ -364,17 +407,58 @@ class Collected:
             return "session", f"does not compile here: {exc}"
         return plan_swap(old, new_src, path, self.ran_keys, self.functions())
 
-    def run(self, swaps, first, timeout):
+    def groups(self):
+        """node id -> the fixtures it uses that outlive one test and run the repository's code
+        (defined under ROOT, or xunit/unittest class and module set-ups): their value is made
+        once, in whichever of their tests runs first, and shared by all of them."""
+        if self._groups is None:
+            self._groups = {}
+            for item in self.session.items:
+                info = getattr(item, "_fixtureinfo", None)
+                keys = set()
+                for name in getattr(info, "names_closure", ()) if info is not None else ():
+                    defs = info.name2fixturedefs.get(name) or ()
+                    if defs and shared_fixture(defs[-1]):
+                        keys.add(id(defs[-1]))
+                self._groups[item.nodeid] = keys
+        return self._groups
+
+    def covering_set(self, covering):
+        """The covering tests and every test sharing a long-lived fixture of the repository
+        with one of them, transitively; None if a covering test is not collected here."""
+        groups = self.groups()
+        if any(t not in groups for t in covering):
+            return None
+        chosen, keys = set(covering), set()
+        while True:
+            new_keys = set().union(*(groups[t] for t in chosen)) - keys
+            if not new_keys:
+                return chosen
+            keys |= new_keys
+            chosen |= {t for t, ks in groups.items() if ks & keys}
+
+    def run(self, swaps, first, timeout, only=None):
         def body():
             for fn, new in swaps:
                 fn.__code__ = new
             linecache.clearcache()
             import importlib
             importlib.invalidate_caches()
-            self.recorder.put_first(first, self.session.items)
+            self.recorder.put_first(first, self.session.items, only)
             return self.recorder.answer(run_loop(self.config, self.session))
 
         return in_fork(body, timeout)
+
+
+def shared_fixture(fixturedef):
+    scope = getattr(fixturedef, "scope", "function")
+    if scope == "function":
+        return False
+    name = getattr(fixturedef, "argname", "") or ""
+    if name.startswith(("_xunit_setup", "_unittest_setUpClass", "_unittest_setUp")):
+        return True
+    code = getattr(getattr(fixturedef, "func", None), "__code__", None)
+    return code is not None and code.co_filename.startswith(ROOT)
 
 
 def run_loop(config, session):
@@ -422,11 +506,33 @@ class Server:
         # The zygote must hold nothing of the repository (true unless pytest itself needs it).
         self.zygote = None if any(imported_from_root(m) for m in list(sys.modules.values())) else Zygote(args)
         self.collected = Collected(args, ran)
+        self.stable, self.confirmed = set(), set()
+
+    def confirm(self, answer, only):
+        """After a mutant's run: the baseline-passing tests it did not pass (a test that should
+        have run and did not counts) run once more, unchanged, unless an earlier run did so.
+        Adds "confirmed" (they pass unchanged) and "unconfirmed" (they do not) to the answer."""
+        if answer.get("timed_out") or answer.get("crashed") or not answer.get("complete", True):
+            return
+        statuses = answer.get("statuses") or {}
+        if not statuses:
+            return
+        expected = set(only) if only is not None else {i.nodeid for i in self.collected.session.items}
+        todo = sorted(t for t in (expected & self.stable) - self.confirmed if statuses.get(t) != "passed")
+        if not todo:
+            return
+        try:
+            again = self.collected.run([], [], 300, set(todo))
+        finally:
+            clean_tree()
+        good = [t for t in todo if (again.get("statuses") or {}).get(t) == "passed"]
+        self.confirmed.update(good)
+        answer["confirmed"], answer["unconfirmed"] = good, sorted(set(todo) - set(good))
 
     def run(self, req):
         path = os.path.join(ROOT, req["file"]) if req.get("file") else None
         first, timeout = req.get("first") or [], float(req.get("timeout", 300))
-        old_src, mode, plan = None, "import", []
+        old_src, mode, plan, only, why_full = None, "import", [], None, None
         if path and req.get("source") is not None:
             with open(path, "rb") as fh:
                 old_src = fh.read()
@@ -434,13 +540,21 @@ class Server:
             mode, plan = self.collected.plan(path, old_src, new_src)
             if mode == "session" and self.zygote is None:
                 return {"mode": "unsupported", "reason": plan}
+            if req.get("function"):
+                only, why_full = self.covering_only(path, old_src, new_src, mode, req, first)
             with open(path, "wb") as fh:
                 fh.write(new_src)
+        elif req.get("only_ids") is not None:
+            only = set(req["only_ids"])  # some tests of the unchanged tree
         try:
             if mode == "session":
                 answer = dict(self.zygote.run(first, timeout), reason=plan)
             else:
-                answer = self.collected.run(plan, first, timeout)
+                if only is not None and req.get("only_timeout") and only == set(first):
+                    timeout = min(timeout, float(req["only_timeout"]))  # their own limit
+                answer = self.collected.run(plan, first, timeout, only)
+                answer["only"] = None if only is None else sorted(only)
+                answer["why_full"] = why_full
         except ZygoteGone as exc:
             self.zygote, answer = None, {"mode": "unsupported", "reason": str(exc)}
         finally:
@@ -449,7 +563,34 @@ class Server:
                     fh.write(old_src)
             clean_tree()
         answer.setdefault("mode", mode)
+        if req.get("confirm") and answer["mode"] != "unsupported":
+            self.confirm(answer, only)
         return answer
+
+
+    def covering_only(self, path, old_src, new_src, mode, req, first):
+        """(tests to run, None) when the covering tests and those sharing their long-lived
+        fixtures are the only ones whose code the mutant changes; else (None, why not)."""
+        if mode != "swap":
+            return None, "not a swap of function bodies" if mode == "import" else "a fresh session"
+        try:
+            changed = changed_functions(self.collected.compiled(path, old_src), new_src, path)
+        except (SyntaxError, ValueError) as exc:
+            return None, f"does not compile here: {exc}"
+        start, end = req.get("span") or (0, 0)
+        for name, _lo, hi in changed or [("?", 0, 0)]:
+            # Only the function whose lines gave the covering tests may change.
+            if name != req["function"] or not start <= hi <= end:
+                return None, f"the mutant changes {name}, not only {req['function']}"
+        seen = interface_changes(self.collected.compiled(path, old_src), new_src, path)
+        if seen:
+            # A test may read a signature or a docstring (inspect, curry, doc checks) without
+            # running the function: coverage cannot see it, so the whole suite runs.
+            return None, f"the mutant changes the signature or docstring of {seen[0]}"
+        chosen = self.collected.covering_set(first)
+        if chosen is None:
+            return None, "a covering test is not in the collected session"
+        return chosen, None
 
 
 def module_file(mod):
@@ -504,7 +645,11 @@ def main():
         return
     for line in requests:
         req = json.loads(line)
-        answer = {"ok": True} if req.get("op") == "ping" else server.run(req)
+        if req.get("op") == "stable":
+            server.stable = set(req["tests"])
+            answer = {"ok": True}
+        else:
+            answer = {"ok": True} if req.get("op") == "ping" else server.run(req)
         proto.write(json.dumps(answer) + "\n")
         proto.flush()
 

@@ -123,3 +123,46 @@ def _candidates(
         return []
     rng.shuffle(candidates)
     return candidates
+
+
+class ModuleMutants:
+    """One module parsed once; the mutants of any of its functions on demand.
+
+    For callers that reach functions one at a time (candidate generation in a seeded order):
+    only the functions asked for cost anything."""
+
+    def __init__(self, source: str, file: str) -> None:
+        try:
+            self.module = cst.parse_module(source)
+        except cst.ParserSyntaxError as exc:
+            raise ValueError(f"{file}: libcst cannot parse it: {exc}") from exc
+        original = fingerprint(source, file)
+        if original is None:
+            raise ValueError(f"{file}: does not compile with this Python")
+        self.source, self.file, self.original = source, file, original
+        self.functions = find_functions(self.module, source)
+
+    def target(self, qualname: str, start_line: int) -> FunctionInfo | None:
+        return next((f for f in self.functions if f.qualname == qualname and f.start_line == start_line), None)
+
+    def for_function(self, target: FunctionInfo, seed: int, operators: Iterable[str] | None = None) -> list[Mutant]:
+        """Every mutant of one function, in the order of iter_function."""
+        return list(self.iter_function(target, seed, operators))
+
+    def iter_function(self, target: FunctionInfo, seed: int, operators: Iterable[str] | None = None) -> Iterator[Mutant]:
+        """The mutants of one function, lazily, in the seeded order that takes the operators in
+        turn (the first few are from different operators), deduplicated, each compiling. An
+        operator runs only when the order first reaches it."""
+        names = sorted(set(operators)) if operators is not None else sorted(OPERATORS)
+        rng = derived_rng(seed, self.file, target.qualname)
+        renderer = FunctionRenderer(self.module, self.source, target, self.file)
+        seen = {self.original}
+        if renderer.original_key is not None:
+            seen.add(renderer.original_key)
+        for name, _, candidate, description in _interleaved(self.module, target, self.file, seed, names, rng):
+            code, key = renderer.render(candidate)
+            if key is None or key in seen:
+                continue
+            seen.add(key)
+            yield Mutant(name, self.file, target.qualname, target.start_line, target.end_line, description,
+                         self.source, code)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +17,10 @@ from forager.records.task import Task, TaskMeta
 from forager.tasks import coverage_map
 from forager.tasks.image_stage import StageSummary, already_done, run_images
 from forager.tasks.mutate import OPERATORS
+from forager.tasks.mutate.generate import derived_rng
 from forager.tasks.mutate.patch import unified_diff
 from forager.tasks.mutate_fix.candidates import MutantCandidate, candidates
-from forager.tasks.mutate_fix.check import Check
+from forager.tasks.mutate_fix.check import Check, VerifyMismatch
 from forager.tasks.mutate_fix.workers import Workers
 from forager.tasks.problem import mutate_fix_statement
 
@@ -31,6 +34,8 @@ class Settings:
     max_checks: int | None = None  # per image, a bound on validation work
     warm: bool = True  # a forking pytest server per container where the suite allows it
     workers: int = 1  # warm containers per image checking mutants in parallel (same results)
+    covering_only: bool = True  # in a fork, run only the tests that can change (docs/mutate-speed.md)
+    verify_sample: int = 0  # per image, kept mutants judged again by the whole suite (differences fail)
 
 
 @dataclass
@@ -41,6 +46,13 @@ class Summary(StageSummary):
     outcomes: Counter = field(default_factory=Counter)
     runners: Counter = field(default_factory=Counter)  # checks per way of running (check.Runner)
     fresh_only: dict[str, str] = field(default_factory=dict)  # image -> why no pytest server
+    covering_only: int = 0  # checks that ran only the tests that can change
+    verified: int = 0  # kept mutants judged again by the whole suite (--verify-sample)
+    mismatches: int = 0  # of those, how many differed (the image then fails)
+
+    def add_generated(self, counts: Counter) -> None:
+        with self.lock:
+            self.generated.update(counts)
 
 
 def make_task(m: Manifest, cand: MutantCandidate, result: Check, seed: int) -> Task:
@@ -79,19 +91,26 @@ def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict,
         box = stack.enter_context(Sandbox.start(m.image_tag, kind="mutate", labels={"forager.image": m.id}))
         say("coverage map")
         cmap = coverage_map.collect(box, m)
-        ordered, generated = candidates(box, m, cmap, s.seed, s.operators)
-        with summary.lock:
-            summary.generated.update(generated)
-        todo = [c for c in ordered if (m.id, c.key) not in mine]
-        if not todo or stop():
+        stream = candidates(box, m, cmap, s.seed, s.operators)
+        stack.callback(lambda: summary.add_generated(stream.generated))
+        todo = (c for c in stream if (m.id, c.key) not in mine)
+        if stop():
             return
         say("starting workers")
-        workers = Workers(m, box, max(1, min(s.workers, len(todo))), stack, s.warm, fallback)
-        for cand, result in workers.checks(todo, wanted):
+        # The servers start (collect the suite) while the first candidates are generated.
+        with ThreadPoolExecutor(1) as pool:
+            starting = pool.submit(Workers, m, box, max(1, s.workers), stack, s.warm, fallback, s.covering_only)
+            first = next(todo, None)
+            workers = starting.result()
+        if first is None:
+            return
+        kept_now: list[tuple[MutantCandidate, Check]] = []
+        for cand, result in workers.checks(itertools.chain([first], todo), wanted):
             op = cand.mutant.operator
             checks += 1
             task_id = None
             if result.outcome == "kept":
+                kept_now.append((cand, result))
                 task = make_task(m, cand, result, s.seed)
                 append_line(out, task)
                 task_id, kept[op] = task.instance_id, kept[op] + 1
@@ -102,10 +121,31 @@ def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict,
                 summary.validated[op] += 1
                 summary.outcomes[result.outcome] += 1
                 summary.runners[result.runner] += 1
+                summary.covering_only += result.covering_only
                 summary.kept[op] += result.outcome == "kept"
             say(f"{sum(kept.values())}/{s.per_image} kept, {checks} checked")
             if stop():
                 break
+        if s.verify_sample:
+            verify_sample(m, workers, kept_now, s, summary, say)
+
+
+def verify_sample(m: Manifest, workers: Workers, kept: list, s: Settings, summary: Summary, say) -> None:
+    """K random kept mutants of this run (those judged from their covering tests) run again
+    with the whole suite; any difference in outcome, FAIL_TO_PASS or PASS_TO_PASS fails the image."""
+    pool = [(c, r) for c, r in kept if r.covering_only]
+    sample = derived_rng(s.seed, m.id, "verify").sample(pool, min(s.verify_sample, len(pool)))
+    for i, (cand, result) in enumerate(sample, 1):
+        say(f"verifying {i}/{len(sample)} against the whole suite")
+        try:
+            workers.verify(cand, result)
+        except VerifyMismatch:
+            with summary.lock:
+                summary.verified += 1
+                summary.mismatches += 1
+            raise
+        with summary.lock:
+            summary.verified += 1
 
 
 def _key_of(t: Task) -> str:

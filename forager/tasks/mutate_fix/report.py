@@ -9,7 +9,8 @@ from rich.table import Table
 from forager.progress import console
 from forager.tasks.mutate_fix.pipeline import Summary
 
-RUNNERS = {"fork": "in forks of the collected suite", "session": "in fresh pytest sessions forked in the server",
+RUNNERS = {"fork": "in forks of the collected suite",
+           "session": "in fresh pytest sessions forked in the server",
            "process": "in new test processes"}
 
 
@@ -27,6 +28,11 @@ def print_summary(s: Summary, out: Path) -> None:
     console.print(f"outcomes: {outcomes}")
     if s.runners:
         console.print("checks: " + ", ".join(f"{v} {RUNNERS[k]}" for k, v in sorted(s.runners.items())))
+    if s.covering_only:
+        console.print(f"of the forks, {s.covering_only} ran only the tests that can change (the rest kept the baseline)")
+    if s.verified:
+        console.print(f"--verify-sample: {s.verified} kept mutant(s) judged again by the whole suite, "
+                      f"{s.mismatches} difference(s)")
     for image, why in s.fresh_only.items():
         console.print(f"{image}: new test processes only: {why}", markup=False)
     for image, why in s.failed_images.items():

@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Iterator
 from forager.containers import Sandbox
 from forager.records.manifest import Manifest
 from forager.tasks.mutate_fix.candidates import MutantCandidate
-from forager.tasks.mutate_fix.check import Check, check, mutant_timeout
+from forager.tasks.mutate_fix.check import Check, check, verify
 from forager.testsuite.warm_pytest import Unavailable, WarmPytest
 
 
@@ -29,9 +29,10 @@ class Worker:
 
 class Workers:
     def __init__(self, m: Manifest, first: Sandbox, count: int, stack: ExitStack, serve: bool,
-                 on_fallback: Callable[[str], None]):
-        """`first` is already running; count - 1 more containers are started (and removed by `stack`)."""
-        self.m, self.on_fallback = m, on_fallback
+                 on_fallback: Callable[[str], None], covering_only: bool = True):
+        """`first` is already running; count - 1 more containers are started (and removed by `stack`).
+        `covering_only`: let the server run only the tests that can change (check.check)."""
+        self.m, self.on_fallback, self.covering_only = m, on_fallback, covering_only
         boxes = [first] + [stack.enter_context(Sandbox.start(m.image_tag, kind="mutate", labels={"forager.image": m.id}))
                            for _ in range(count - 1)]
         self.workers = [Worker(b) for b in boxes]
@@ -41,28 +42,34 @@ class Workers:
                     w.warm = warm
 
     def _start_server(self, box: Sandbox) -> WarmPytest | None:
-        """The image's pytest server, checked against the baseline; None (and why) if unusable."""
+        """The image's pytest server; None (and why) if unusable."""
         try:
-            warm = WarmPytest(box, self.m.recipe.test)
+            warm = WarmPytest(box, self.m.recipe.test, stable_pass=set(self.m.passing()))
         except Unavailable as exc:
             self.on_fallback(str(exc))
             return None
-        try:
-            warm.agrees_with(set(self.m.passing()), mutant_timeout(self.m))
-        except Unavailable as exc:
-            warm.close()
-            self.on_fallback(str(exc))
-            return None
+        # No whole baseline run here: check() confirms, test by test, that what a kept mutant
+        # fails passes in a fork of the unchanged suite (WarmPytest.confirm).
         return warm
 
     def check(self, w: Worker, cand: MutantCandidate) -> Check:
         """check(); a server that stops mid-run is dropped and the mutant judged in new processes."""
         try:
-            return check(w.box, self.m, cand, w.warm)
+            return check(w.box, self.m, cand, w.warm, self.covering_only)
         except Unavailable as exc:
             self.on_fallback(str(exc))
             w.warm = None
             return check(w.box, self.m, cand, None)
+
+    def verify(self, cand: MutantCandidate, result: Check) -> Check:
+        """check.verify() in the first worker (call it when no checks are running)."""
+        w = self.workers[0]
+        try:
+            return verify(w.box, self.m, cand, result, w.warm)
+        except Unavailable as exc:
+            self.on_fallback(str(exc))
+            w.warm = None
+            return verify(w.box, self.m, cand, result, None)
 
     def checks(self, cands: Iterable[MutantCandidate], wanted: Callable[[MutantCandidate], bool]) -> Iterator[tuple[MutantCandidate, Check]]:
         """(candidate, result) in candidate order, for candidates still wanted when their turn comes."""

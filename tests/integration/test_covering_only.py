@@ -1,0 +1,163 @@
+"""Covering-only checks: the same results as the whole suite, and the swap rule's fallbacks.
+
+A fork where only the mutated function's body changed, and where that function ran neither at
+import nor at collection, runs only the tests whose coverage touches the function (and those
+sharing a long-lived fixture with them); the others keep their baseline result. These tests
+judge every candidate both ways on the example and on a real repository, and check the cases
+where the server must run the whole suite instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from forager.containers import Sandbox
+from forager.tasks import coverage_map
+from forager.tasks.mutate_fix.candidates import CandidateStream, function_spans
+from forager.tasks.mutate_fix.check import check
+from forager.testsuite.warm_pytest import WarmPytest
+
+pytestmark = pytest.mark.docker
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def both_ways(m, n, tmp_path):
+    """Each of the first n candidates judged from its covering tests and by the whole suite."""
+    with Sandbox.start(m.image_tag, kind="test") as box:
+        cmap = coverage_map.collect(box, m)
+        sample = CandidateStream(box, m, cmap, 0, cache_dir=tmp_path / "mutants").take(n)
+        warm = WarmPytest(box, m.recipe.test)
+        try:
+            pairs = [(c, check(box, m, c, warm, covering_only=True), check(box, m, c, warm, covering_only=False))
+                     for c in sample]
+        finally:
+            warm.close()
+    return pairs
+
+
+def assert_agree(pairs):
+    kept = [(c, a, b) for c, a, b in pairs if b.outcome == "kept" or a.outcome == "kept"]
+    assert kept
+    for c, a, b in pairs:
+        assert (a.outcome, a.fail_to_pass, a.pass_to_pass) == (b.outcome, b.fail_to_pass, b.pass_to_pass), \
+            (c.key, c.mutant.operator, c.mutant.function, a.runner, b.runner)
+    assert any(a.covering_only and a.outcome == "kept" for _, a, _ in kept)
+    assert not any(b.covering_only for _, _, b in pairs)
+
+
+def test_covering_only_agrees_with_the_whole_suite_on_the_example(example_manifest, tmp_path):
+    assert_agree(both_ways(example_manifest, 60, tmp_path))
+
+
+def test_covering_only_agrees_with_the_whole_suite_on_a_real_repository(base_image, images_dir, tmp_path):
+    from forager.images.pipeline import build_one
+    outcome = build_one(ROOT / "recipes" / "parse.toml", images_dir)
+    assert outcome.status in ("built", "up-to-date"), outcome.message
+    assert_agree(both_ways(outcome.manifest, 40, tmp_path))
+
+
+STATS = "minilib/stats.py"
+CONFTEST = '''import pytest
+
+from minilib.stats import percentile
+
+
+@pytest.fixture(scope="session")
+def shared_p50():
+    return percentile([1, 2, 3], 50)
+'''
+SHARED = '''def test_shared_a(shared_p50):
+    assert shared_p50 == 2
+
+
+def test_shared_b(shared_p50):
+    assert shared_p50 == 2
+'''
+
+
+@pytest.fixture()
+def edited(example_manifest):
+    """The example with a function that runs at import (median) and a session fixture of the
+    repository (percentile, through tests/conftest.py), committed so the tree is clean."""
+    with Sandbox.start(example_manifest.image_tag, kind="test") as box:
+        source = box.read_file(f"/testbed/{STATS}").decode() + "\n\nAT_IMPORT = median([3, 1, 2])\n"
+        box.write_file(f"/testbed/{STATS}", source.encode())
+        box.write_file("/testbed/tests/conftest.py", CONFTEST.encode())
+        box.write_file("/testbed/tests/test_shared.py", SHARED.encode())
+        assert box.exec("git add -A && git -c user.name=t -c user.email=t@t commit -qm edit").exit_code == 0
+        warm = WarmPytest(box, example_manifest.recipe.test)
+        spans = {t.qualname: (t.start_line, t.end_line) for t in function_spans(source)}
+        yield warm, source, spans
+        warm.close()
+
+
+def run(warm, source, spans, name, old, new, covering):
+    assert old in source
+    return warm.run_covering(STATS, source.replace(old, new), covering, 60, name, spans[name])
+
+
+def test_a_mutant_of_a_function_that_ran_at_import_falls_back_to_the_whole_suite(edited):
+    warm, source, spans = edited
+    res = run(warm, source, spans, "median", "middle = len(data) // 2", "middle = 0",
+              ["tests/test_stats.py::test_median"])
+    assert not isinstance(res, str)
+    run_, mode, only = res
+    assert mode == "session" and only is None  # median ran at import: a fresh session, whole suite
+    assert run_.statuses["tests/test_stats.py::test_median"] == "failed"
+    assert len(run_.statuses) > 50
+
+
+def test_a_plain_body_change_runs_only_its_covering_tests(edited):
+    warm, source, spans = edited
+    run_, mode, only = run(warm, source, spans, "mean", "return sum(data) / len(data)", "return 0",
+                           ["tests/test_stats.py::test_mean"])
+    assert mode == "covering" and only == {"tests/test_stats.py::test_mean"}
+    assert set(run_.statuses) == {"tests/test_stats.py::test_mean"}
+    assert run_.statuses["tests/test_stats.py::test_mean"] == "failed"
+
+
+def test_tests_sharing_a_session_fixture_with_a_covering_test_run_too(edited):
+    warm, source, spans = edited
+    # Coverage gives percentile's lines to the first user of the fixture only (test_shared_a).
+    run_, mode, only = run(warm, source, spans, "percentile",
+                           "return _interpolate(data[lower], data[upper], position - lower)", "return 0",
+                           ["tests/test_stats.py::test_percentile", "tests/test_shared.py::test_shared_a"])
+    assert mode == "covering" and "tests/test_shared.py::test_shared_b" in only
+    assert run_.statuses["tests/test_shared.py::test_shared_b"] == "failed"
+
+
+def test_a_mutant_that_changes_another_function_runs_the_whole_suite(edited):
+    warm, source, spans = edited
+    new = source.replace("return sum(data) / len(data)", "return 0").replace("best = max(counts.values())",
+                                                                              "best = min(counts.values())")
+    res = warm.run_covering(STATS, new, ["tests/test_stats.py::test_mean"], 60, "mean", spans["mean"])
+    assert res[1] == "fork" and res[2] is None  # a swap, but of two functions: the whole suite
+    assert res[0].statuses["tests/test_stats.py::test_mode"] == "failed"
+
+
+def test_verify_sample_passes_on_the_example_and_fails_loudly_on_a_difference(example_manifest, tmp_path):
+    from dataclasses import replace
+
+    from forager.tasks.mutate_fix.check import VerifyMismatch, verify
+    from forager.tasks.mutate_fix.pipeline import Settings, generate
+    summary = generate([example_manifest], tmp_path / "t.jsonl", Settings(per_image=6, seed=1, verify_sample=3))
+    assert not summary.failed_images and summary.verified == 3 and summary.mismatches == 0
+    with Sandbox.start(example_manifest.image_tag, kind="test") as box:
+        cmap = coverage_map.collect(box, example_manifest)
+        warm = WarmPytest(box, example_manifest.recipe.test)
+        try:
+            for cand in CandidateStream(box, example_manifest, cmap, 0, cache_dir=tmp_path / "m").take(30):
+                result = check(box, example_manifest, cand, warm)
+                if result.outcome == "kept" and result.covering_only:
+                    break
+            else:
+                pytest.fail("no mutant kept from its covering tests")
+            assert verify(box, example_manifest, cand, result, warm).fail_to_pass == result.fail_to_pass
+            wrong = replace(result, fail_to_pass=result.fail_to_pass[1:], pass_to_pass=result.pass_to_pass[:-1])
+            with pytest.raises(VerifyMismatch, match=cand.key):
+                verify(box, example_manifest, cand, wrong, warm)
+        finally:
+            warm.close()
