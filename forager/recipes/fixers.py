@@ -25,7 +25,7 @@ MODULE_DISTS = {
 MAX_IGNORED = 5
 _MISSING = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 _UNRECOGNIZED = re.compile(r"error: unrecognized arguments: (.+)")
-_UNCOLLECTABLE = re.compile(r"^ERROR collecting ([\w./-]+\.py)", re.M)
+_UNCOLLECTABLE = re.compile(r"ERROR collecting ([\w./-]+\.py)")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _SCM = re.compile(r"setuptools.scm.*unable to detect version|Unable to detect version", re.I)
 

@@ -32,7 +32,8 @@ def test_unknown_option_installs_its_plugin_or_turns_addopts_off():
 
 
 def test_uncollectable_files_are_ignored_up_to_a_cap():
-    log = "ERROR collecting tests/test_a.py\nERROR collecting tests/test_b.py\n"
+    log = ("_______ ERROR collecting tests/test_a.py _______\nImportError while importing test module\n"
+           "ERROR collecting tests/test_b.py\n")
     got = _fix(_cand(), log)
     assert "--ignore=tests/test_a.py --ignore=tests/test_b.py" in got.recipe.test.command
     many = "".join(f"ERROR collecting tests/test_{i}.py\n" for i in range(9))
