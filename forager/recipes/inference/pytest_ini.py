@@ -48,12 +48,20 @@ def plugins_for(cfg: PytestConfig, ini_keys: list[str] = ()) -> list[str]:
     return [f for f in found if f]
 
 
-def read_ini(text: str, path: str) -> Evidence:
-    """[pytest] in pytest.ini/tox.ini, or [tool:pytest] in setup.cfg."""
+def parse_ini(text: str) -> configparser.ConfigParser | None:
+    """An ini file as setuptools and tox read it (no interpolation, repeated keys allowed), or None."""
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
         parser.read_string(text)
     except configparser.Error:
+        return None
+    return parser
+
+
+def read_ini(text: str, path: str) -> Evidence:
+    """[pytest] in pytest.ini/tox.ini, or [tool:pytest] in setup.cfg."""
+    parser = parse_ini(text)
+    if parser is None:
         return Evidence()
     for section in ("pytest", "tool:pytest"):
         if parser.has_section(section):

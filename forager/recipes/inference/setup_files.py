@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import ast
-import configparser
 
 from forager.recipes.inference.evidence import Evidence, Fact
 from forager.recipes.inference.pyproject import SCM_BUILDERS
-from forager.recipes.inference.pytest_ini import read_ini
+from forager.recipes.inference.pytest_ini import parse_ini, read_ini
 
 
 def read_setup_cfg(text: str, path: str = "setup.cfg") -> Evidence:
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        parser.read_string(text)
-    except configparser.Error:
+    parser = parse_ini(text)
+    if parser is None:
         return Evidence()
     ev = read_ini(text, path)
     if parser.has_section("options"):

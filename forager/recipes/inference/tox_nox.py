@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import ast
-import configparser
 import re
 
 from forager.recipes.inference.evidence import Evidence, Fact
-from forager.recipes.inference.pytest_ini import read_ini
+from forager.recipes.inference.pytest_ini import parse_ini, read_ini
 
 _FACTOR = re.compile(r"^[\w.,!-]+:\s*")  # "py38,py39: pytest" -> "pytest"
 
@@ -23,10 +22,8 @@ def _values(raw: str) -> list[str]:
 
 
 def read_tox_ini(text: str, path: str = "tox.ini") -> Evidence:
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        parser.read_string(text)
-    except configparser.Error:
+    parser = parse_ini(text)
+    if parser is None:
         return Evidence()
     ev = read_ini(text, path)
     section = next((s for s in ("testenv", "testenv:py", "testenv:test", "testenv:tests") if parser.has_section(s)), None)
