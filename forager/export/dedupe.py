@@ -158,9 +158,8 @@ class Deduper:
     def _best(self, members: list[int]) -> int:
         return min(members, key=lambda i: self.items[i].rank)
 
-    def _keep_best(self, alive: list[int], key, winner: dict[int, int]) -> set[int]:
-        """One member per group of equal `key`: the best by the keep rule; the others point at it in `winner`."""
-        groups: dict = {}
+    def _group(self, alive: list[int], key, winner: dict[int, int]) -> list[int]:
+        groups: dict[bytes, list[int]] = {}
         for i in alive:
             groups.setdefault(key(i), []).append(i)
         keep = set()
@@ -170,10 +169,6 @@ class Deduper:
             for m in members:
                 if m != w:
                     winner[m] = w
-        return keep
-
-    def _group(self, alive: list[int], key, winner: dict[int, int]) -> list[int]:
-        keep = self._keep_best(alive, key, winner)
         return [i for i in alive if i in keep]
 
     def _near(self, alive: list[int], winner: dict[int, int]) -> list[int]:
@@ -207,7 +202,16 @@ class Deduper:
                     a, c = find(int(members[mi])), find(int(heads[hi]))
                     if a != c:
                         parent[max(a, c)] = min(a, c)
-        keep = self._keep_best(alive, find, winner)
+        groups: dict[int, list[int]] = {}
+        for i in alive:
+            groups.setdefault(find(i), []).append(i)
+        keep = set()
+        for members in groups.values():
+            w = self._best(members)
+            keep.add(w)
+            for m in members:
+                if m != w:
+                    winner[m] = w
         del sigs
         return [i for i in alive if i in keep]
 
