@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -66,6 +67,13 @@ class HarvestSettings:
         return model
 
 
+def trajectory_id(instance_id: str, attempt: int) -> str:
+    """Unique across runs, not only within one output file: two policies (or two harvests) on the
+    same task and attempt would otherwise share an id, and a curator's keep/drop lists, dedupe
+    clusters and export rows go by it. Resume goes by (instance_id, attempt), never by this id."""
+    return f"{instance_id}#{attempt}-{secrets.token_hex(4)}"
+
+
 def prompt_values(task: Task, s: HarvestSettings) -> dict:
     return {"repo": task.repo, "max_turns": s.limits.max_turns, "problem_statement": task.problem_statement,
             "context_size": s.limits.max_context_tokens,
@@ -123,7 +131,7 @@ def run_episode(task: Task, attempt: int, s: HarvestSettings, server: dict, labe
                           duration=round(time.monotonic() - g0, 3))
     timings.grading = round(time.monotonic() - g0, 3)
     return Trajectory(
-        trajectory_id=f"{task.instance_id}#{attempt}", instance_id=task.instance_id, attempt=attempt,
+        trajectory_id=trajectory_id(task.instance_id, attempt), instance_id=task.instance_id, attempt=attempt,
         variant=task.variant, repo=task.repo, commit=task.commit or "", image=task.image, image_id=task.image_id,
         problem_statement=task.problem_statement, FAIL_TO_PASS=task.FAIL_TO_PASS, PASS_TO_PASS=task.PASS_TO_PASS,
         policy=s.policy, dialect=s.dialect.name, model=model.name,

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from forager.agent.llama3 import render_prompt
+from forager.export.dedupe import MinHasher, actions_text
 from forager.export.pipeline import export
 from forager.jsonio import read_lines
 from forager.records.dataset import ExportManifest, ExportSpec
@@ -63,11 +64,26 @@ def _tweak_actions(t: Trajectory, word: str) -> Trajectory:
     return t
 
 
+def _loneliest(trajs: list[Trajectory]) -> Trajectory:
+    """The trajectory least like any other: its planted copies then form a cluster of their own.
+    (Oracle fixes of two mutants on the same line are genuine near duplicates of each other, and
+    which one the harvest writes first varies, so "the first" is not a rule.)"""
+    h = MinHasher()
+    sigs = [h.signature(actions_text(t)) for t in trajs]
+
+    def nearest(i: int) -> float:
+        return max((sigs[i] == s).mean() for j, s in enumerate(sigs) if j != i)
+
+    i = min(range(len(trajs)), key=lambda i: (nearest(i), trajs[i].instance_id))
+    assert nearest(i) < 0.5, "no oracle trajectory is far from all others"
+    return trajs[i]
+
+
 @pytest.fixture(scope="module")
 def planted(harvested, tmp_path_factory):
     d, trajs = harvested
-    base = trajs["oracle"][0]
-    other = trajs["oracle"][1]
+    base = _loneliest(trajs["oracle"])
+    other = next(t for t in trajs["oracle"] if t is not base)
     lines = []
     plant = {
         "near": _tweak_actions(_copy(base, "near", submitted_patch=base.submitted_patch + "\n"), "tweak"),
@@ -76,7 +92,8 @@ def planted(harvested, tmp_path_factory):
         "fork": _copy(other, "fork", repo="someone/django"),
         "blocked-id": _copy(other, "blocked-id", repo="o/unrelated"),
     }
-    secret = _copy(trajs["oracle"][2], "secret", repo="o/secret")
+    third = next(t for t in trajs["oracle"] if t is not base and t is not other)
+    secret = _copy(third, "secret", repo="o/secret")
     secret.messages[-2].content += f"\nAWS_ACCESS_KEY_ID={AWS}\n"
     plant["secret"] = secret
     f = tmp_path_factory.mktemp("export-planted") / "planted.jsonl"
@@ -131,7 +148,7 @@ def test_each_filter_keeps_what_it_says(harvested, tmp_path):
     }
     for name, (sel, want) in cases.items():
         m = export(_files(harvested), tmp_path / name, _plain(selection=sel))
-        # trajectory ids are unique per harvest output, not across policies: compare as lists
+        # compare as sorted lists: a repeated id would show
         expected = sorted(t.trajectory_id for t in trajs if want(t))
         assert sorted(k.id for k in m.kept) == expected, name
         assert m.counts["written"] == len(expected)
