@@ -29,6 +29,12 @@ class ReadLog:
     problems: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: {"lines": 0, "bad": 0, "ungraded": 0, "other_version": 0})
 
+    def merge(self, other: ReadLog) -> None:
+        """Add a later stretch of lines (read elsewhere, e.g. in a worker process)."""
+        self.problems.extend(other.problems)
+        for k, v in other.counts.items():
+            self.counts[k] += v
+
 
 def file_info(path: Path) -> InputFile:
     if not path.is_file():
