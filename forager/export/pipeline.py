@@ -18,7 +18,7 @@ from forager.export import card, reader, splits
 from forager.export.dedupe import Deduper, clusters
 from forager.export.formats import cwm, openai, sharegpt
 from forager.export.parallel import Workers, chunked, default_workers
-from forager.export.redact import redact
+from forager.export.redact import may_hold_secrets, redact
 from forager.export.select import load_blocklist, operators_of, selection_drop
 from forager.export.tokens import Counter, fit
 from forager.export.writer import SplitWriter, encode_rows, sha256
@@ -209,11 +209,12 @@ def _pass2(chunk) -> tuple[list, dict]:
     spec, counter, out = _W["spec"], _W["counter"], []
     rows: dict[tuple[str, str], list[dict]] = {}
     quiet = reader.ReadLog()
-    for fi, name, n, line, complete, split, cluster_id, size in chunk:
-        t = reader.parse(name, n, line, complete, spec, quiet)
-        assert t is not None, "a line kept in pass 1 parses in pass 2"
+    parsed = [reader.parse(name, n, line, complete, spec, quiet) for _, name, n, line, complete, *_ in chunk]
+    assert None not in parsed, "a line kept in pass 1 parses in pass 2"
+    suspect = may_hold_secrets(parsed) if spec.redact else [False] * len(parsed)
+    for (fi, name, n, _, _, split, cluster_id, size), t, check in zip(chunk, parsed, suspect):
         found = []
-        if spec.redact:
+        if check:
             t, found = redact(t)
         n_tokens, truncated = -1, False
         if counter:
