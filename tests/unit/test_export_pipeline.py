@@ -117,6 +117,9 @@ def test_operator_error_is_one_line_from_the_cli(tmp_path):
 def test_any_number_of_workers_writes_the_same_bytes(tmp_path):
     lines = [_traj(f"t{i}#0", " ".join(f"w{(i * 7 + j) % 40}" for j in range(12)), repo=f"o/r{i % 5}") for i in range(300)]
     lines.insert(17, "{not json")
+    secret = _traj("secret#0", "quite unlike any other line in this file", repo="o/secret")
+    secret.messages[3].content += "\nAWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n"
+    lines[40] = secret
     f = _write(tmp_path / "in.jsonl", *lines)
     spec = dict(formats=["openai", "sharegpt", "cwm"], files=["jsonl", "parquet"], shard_rows=40,
                 splits=dict(fractions={"train": 0.7, "test": 0.3}))
@@ -128,6 +131,9 @@ def test_any_number_of_workers_writes_the_same_bytes(tmp_path):
     assert files == sorted(p.relative_to(tmp_path / "two") for p in (tmp_path / "two").rglob("*") if p.is_file())
     for rel in files:
         assert (tmp_path / "one" / rel).read_bytes() == (tmp_path / "two" / rel).read_bytes(), rel
+    # the planted secret: found by the batch probe in a worker, reported once, gone from every file
+    assert [(r.trajectory_id, r.kind) for r in two.redactions] == [(secret.trajectory_id, "aws_access_key")]
+    assert not any(b"AKIAIOSFODNN7EXAMPLE" in (tmp_path / "two" / rel).read_bytes() for rel in files if rel.suffix == ".jsonl")
 
 
 def test_on_bad_fail_stops_at_the_first_bad_line_in_a_worker_too(tmp_path):
