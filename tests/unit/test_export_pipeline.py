@@ -131,6 +131,19 @@ def test_any_number_of_workers_writes_the_same_bytes(tmp_path):
     assert files == sorted(p.relative_to(tmp_path / "two") for p in (tmp_path / "two").rglob("*") if p.is_file())
     for rel in files:
         assert (tmp_path / "one" / rel).read_bytes() == (tmp_path / "two" / rel).read_bytes(), rel
+    assert not (tmp_path / "two" / ".spool").exists()
+    # JSONL rows are the row models' own JSON (split and cluster filled in after the spool), Parquet the same rows
+    import pyarrow.parquet as pq
+
+    from forager.records.dataset import ROW_MODELS
+    for fmt in ("openai", "sharegpt", "cwm"):
+        lines = [ln for p in sorted((tmp_path / "two" / fmt).glob("train-*.jsonl")) for ln in p.read_text().splitlines(keepends=True)]
+        assert lines and all(ln == json.dumps(ROW_MODELS[fmt].model_validate(json.loads(ln)).model_dump(by_alias=True),
+                                              ensure_ascii=False) + "\n" for ln in lines)
+        table_rows = [r for p in sorted((tmp_path / "two" / fmt).glob("train-*.parquet")) for r in pq.read_table(p).to_pylist()]
+        assert table_rows == [json.loads(ln) for ln in lines]
+    sizes = [json.loads(ln)["cluster_size"] for ln in lines]
+    assert max(sizes) > 1 and all(json.loads(ln)["split"] == "train" for ln in lines)
     # the planted secret: found by the batch probe in a worker, reported once, gone from every file
     assert [(r.trajectory_id, r.kind) for r in two.redactions] == [(secret.trajectory_id, "aws_access_key")]
     assert not any(b"AKIAIOSFODNN7EXAMPLE" in (tmp_path / "two" / rel).read_bytes() for rel in files if rel.suffix == ".jsonl")
