@@ -1,20 +1,16 @@
-"""`forager export`: one streaming pass over the input files, then one over the rows it spooled.
+"""`forager export`: two streaming passes over the input files.
 
-Pass 1 reads every line and validates it (once: the Trajectory model), selects, decontaminates,
-feeds the deduplicator (a few hashes and a MinHash signature per trajectory, the signatures in a
-file) and, for each candidate, redacts, applies the length policy and makes its rows, which go
-to a spool (Arrow IPC files in DIR/.spool, removed at the end) with their split and cluster left
-open. Clustering and the repository splits then decide which candidates are kept. Pass 2 reads
-the spool, keeps those rows, fills in split and cluster, and writes each format's shards.
-The per-line work runs in worker processes, in input order. Memory holds per-trajectory hashes
-and ids, never trajectories.
+Pass 1 reads every line, selects, decontaminates and feeds the deduplicator (a few hashes and a
+MinHash signature per trajectory, the signatures in a file). Clustering and the repository
+splits then decide which (file, line) pairs are kept. Pass 2 reads the files again, parses only
+the kept lines, redacts, applies the length policy and writes each format's rows in shards.
+Memory holds per-trajectory hashes and ids, never trajectories.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter as Tally
-from dataclasses import dataclass
 from pathlib import Path
 
 from forager.errors import ForagerError
@@ -25,7 +21,7 @@ from forager.export.parallel import Workers, chunked, default_workers
 from forager.export.redact import may_hold_secrets, redact
 from forager.export.select import load_blocklist, operators_of, selection_drop
 from forager.export.tokens import Counter, fit
-from forager.export.writer import PENDING_CLUSTER, PENDING_SPLIT, SplitWriter, Spool, encode_spool, sha256
+from forager.export.writer import SplitWriter, encode_rows, sha256
 from forager.hashing import digest
 from forager.jsonio import read_model, write_atomic
 from forager.records.dataset import CwmRow, ExportManifest, ExportSpec, KeptRow, OpenAIRow, Problem, ShareGPTRow
@@ -56,7 +52,7 @@ def export(inputs: list[Path], out: Path, spec: ExportSpec, *, say=lambda msg: N
     operators = operators_of(spec.tasks)
     names = source_names(inputs)
     _check_out(out)
-    with Workers(workers or default_workers(), _init_worker, (spec, blocklist, operators, names)) as pool:
+    with Workers(workers or default_workers(), _init_worker, (spec, blocklist, operators)) as pool:
         return _export(inputs, infos, names, out, spec, pool, say)
 
 
@@ -67,20 +63,17 @@ def source_names(inputs: list[Path]) -> list[str]:
 
 
 def _export(inputs: list[Path], infos: list, names: list[str], out: Path, spec: ExportSpec, pool: Workers, say) -> ExportManifest:
-    # Pass 1: every line is parsed and validated once, here. A candidate (selected, not blocked) is
-    # also redacted, measured and made into rows, which wait in the spool until dedupe decides.
+    # Pass 1
     log = reader.ReadLog()
     drops: Tally = Tally()
     deduper = Deduper(spec.dedupe)
-    locs: list[tuple[int, int]] = []  # candidate index -> (file index, line)
-    rows_of: list[Candidate] = []  # candidate index -> what its rows need besides the spool
+    locs: list[tuple[int, int]] = []
     first_seen: dict[str, tuple[int, int]] = {}  # trajectory_id -> (file index, line) of its first good line
     repeated_ids: set[str] = set()  # trajectory_ids that more than one good line has
     counts: dict[str, int] = {}
     selected = read = repeated_lines = 0
-    spool = Spool(out / ".spool", spec)
     try:
-        for fi, results, chunk_log, encoded in pool.map(_pass1, _chunks(inputs)):
+        for fi, results, chunk_log in pool.map(_pass1, _chunks(inputs)):
             log.merge(chunk_log)
             for n, tid, outcome in results:
                 if tid is None:
@@ -101,54 +94,45 @@ def _export(inputs: list[Path], infos: list, names: list[str], out: Path, spec: 
                         drops[outcome] += 1
                     continue
                 selected += 1
-                item, sig, cand = outcome
-                if cand.row >= 0:
-                    cand.row += spool.rows  # the chunk's rows follow the spool's
-                deduper.add_item(item, sig)
+                deduper.add_item(*outcome)
                 locs.append((fi, n))
-                rows_of.append(cand)
-            spool.add(encoded)
         counts.update({"lines": log.counts["lines"], "bad lines skipped": log.counts["bad"], "read": read,
                        "repeated ids": repeated_lines, "selected": selected, "decontaminated": len(locs)})
         result = deduper.run()
-        spool.close()
-        left = len(locs)
-        for step in ("exact duplicates", "near duplicates", "duplicate patches"):
-            left -= result.counts[step]
-            counts[f"after {step}"] = left
-        cl = clusters(result, deduper.items)
-        repo_counts = Tally(deduper.items[i].repo for i in result.kept)
-        split_of_repo = splits.assign(repo_counts, spec.splits.fractions, spec.splits.seed) if repo_counts else {}
-        say(f"pass 1: {read} trajectories read, {len(result.kept)} kept after selection, decontamination and dedupe")
-
-        # Pass 2: the kept candidates' rows, in input order, with their split and cluster.
-        tag = digest(spec.model_dump_json(), *(i.sha256 for i in infos))[:10]
-        writers = {(f, s): SplitWriter(out, f, s, spec.files, spec.shard_rows, tag) for f in spec.formats for s in spec.splits.fractions}
-        manifest = ExportManifest(fingerprint=tag, spec=spec, inputs=infos, counts=counts, problems=log.problems)
-        split_counts: Tally = Tally()
-        length_dropped = truncated_n = 0
-        place: dict[int, tuple[str, str, int]] = {}  # spool row -> (split, cluster id, cluster size)
-        for i in sorted(result.kept):
-            cand = rows_of[i]
-            if cand.row < 0:
-                length_dropped += 1
-                continue
-            cid, size = cl[i]  # the cluster's kept member is i itself
-            if cid in repeated_ids:  # a trajectory_id two input lines share: the cluster id names the source too
-                cid = f"{cid}@{names[locs[i][0]]}:{locs[i][1]}"
-            split = split_of_repo[deduper.items[i].repo]
-            place[cand.row] = (split, cid, size)
-            manifest.redactions.extend(cand.redactions)
-            truncated_n += cand.truncated
-            split_counts[split] += 1
-            manifest.kept.append(KeptRow(id=deduper.items[i].id, split=split, cluster_id=cid, cluster_size=size,
-                                         file=str(inputs[locs[i][0]]), line=locs[i][1]))
-        for fmt in spec.formats:
-            for split, encoded in spool.placed(fmt, place):
-                writers[(fmt, split)].add_encoded(encoded)
     finally:
         deduper.close()
-        spool.remove()
+    left = len(locs)
+    for step in ("exact duplicates", "near duplicates", "duplicate patches"):
+        left -= result.counts[step]
+        counts[f"after {step}"] = left
+    cl = clusters(result, deduper.items)
+    repo_counts = Tally(deduper.items[i].repo for i in result.kept)
+    split_of_repo = splits.assign(repo_counts, spec.splits.fractions, spec.splits.seed) if repo_counts else {}
+    kept: dict[tuple[int, int], tuple[str, str, int]] = {}
+    for i in result.kept:
+        cid, size = cl[i]  # the cluster's kept member is i itself
+        if cid in repeated_ids:  # a trajectory_id two input lines share: the cluster id names the source too
+            cid = f"{cid}@{names[locs[i][0]]}:{locs[i][1]}"
+        kept[locs[i]] = (split_of_repo[deduper.items[i].repo], cid, size)
+    say(f"pass 1: {read} trajectories read, {len(kept)} kept after selection, decontamination and dedupe")
+
+    # Pass 2
+    tag = digest(spec.model_dump_json(), *(i.sha256 for i in infos))[:10]
+    writers = {(f, s): SplitWriter(out, f, s, spec.files, spec.shard_rows, tag) for f in spec.formats for s in spec.splits.fractions}
+    manifest = ExportManifest(fingerprint=tag, spec=spec, inputs=infos, counts=counts, problems=log.problems)
+    split_counts: Tally = Tally()
+    length_dropped = truncated_n = 0
+    for results, batches in pool.map(_pass2, _chunks(inputs, kept, names)):
+        for fi, n, split, cluster_id, size, tid, found, written, truncated in results:
+            if not written:
+                length_dropped += 1
+                continue
+            manifest.redactions.extend(found)
+            truncated_n += truncated
+            split_counts[split] += 1
+            manifest.kept.append(KeptRow(id=tid, split=split, cluster_id=cluster_id, cluster_size=size, file=str(inputs[fi]), line=n))
+        for key, encoded in batches.items():
+            writers[key].add_encoded(encoded)
     counts["dropped for length"] = length_dropped
     counts["truncated to fit"] = truncated_n
     counts["written"] = sum(split_counts.values())
@@ -175,21 +159,17 @@ def _export(inputs: list[Path], infos: list, names: list[str], out: Path, spec: 
 CHUNK_LINES = 64
 
 
-def _chunks(inputs: list[Path]):
-    """(file index, path, [(line, bytes, complete)]) for every non-blank line."""
+def _chunks(inputs: list[Path], kept: dict | None = None, names: list[str] | None = None):
+    """Pass 1: (file index, path, [(line, bytes, complete)]) for every non-blank line. Pass 2 (`kept`
+    given): [(file index, source name, line, bytes, complete, split, cluster id, cluster size)] of the kept lines."""
     for fi, path in enumerate(inputs):
-        for chunk in chunked(reader.raw_lines(path), CHUNK_LINES):
-            yield fi, str(path), chunk
-
-
-@dataclass
-class Candidate:
-    """What the main process keeps of a candidate's rows: its row in the spool (-1: the length policy
-    dropped it), whether it was truncated to fit, and its redactions."""
-
-    row: int
-    truncated: bool
-    redactions: list
+        if kept is None:
+            for chunk in chunked(reader.raw_lines(path), CHUNK_LINES):
+                yield fi, str(path), chunk
+        else:
+            lines = ((fi, names[fi], n, line, complete, *kept[(fi, n)]) for n, line, complete in reader.raw_lines(path)
+                     if (fi, n) in kept)
+            yield from chunked(lines, CHUNK_LINES)
 
 
 # --- per-line work, in the worker processes ------------------------------------------------------
@@ -197,18 +177,16 @@ class Candidate:
 _W: dict = {}
 
 
-def _init_worker(spec: ExportSpec, blocklist, operators: dict[str, str], names: list[str]) -> None:
+def _init_worker(spec: ExportSpec, blocklist, operators: dict[str, str]) -> None:
     _W.clear()
-    _W.update(spec=spec, blocklist=blocklist, operators=operators, names=names, deduper=Deduper(spec.dedupe, files=False),
+    _W.update(spec=spec, blocklist=blocklist, operators=operators, deduper=Deduper(spec.dedupe, files=False),
               counter=Counter(spec.length.tokenizer) if spec.length.tokenizer else None)
 
 
-def _pass1(chunk) -> tuple[int, list, reader.ReadLog, dict]:
-    """Per line: (line, trajectory_id or None for a bad line, drop reason or (dedupe item, signature,
-    Candidate)); and the candidates' rows per format, encoded, in line order (the spool's next rows)."""
+def _pass1(chunk) -> tuple[int, list, reader.ReadLog]:
+    """Per line: (line, trajectory_id or None for a bad line, drop reason or (dedupe item, signature))."""
     fi, path, lines = chunk
     spec, log, out = _W["spec"], reader.ReadLog(), []
-    cands: list[tuple[int, Trajectory]] = []
     for n, line, complete in lines:
         log.counts["lines"] += 1
         t = reader.parse(path, n, line, complete, spec, log)
@@ -223,39 +201,42 @@ def _pass1(chunk) -> tuple[int, list, reader.ReadLog, dict]:
         if why:
             out.append((n, t.trajectory_id, f"decontamination: {why}"))
             continue
-        cands.append((len(out), n, t))
-        out.append(None)
-    suspect = may_hold_secrets([t for _, _, t in cands]) if spec.redact else [False] * len(cands)
-    rows: dict[str, list[dict]] = {f: [] for f in spec.formats}
-    counter, source = _W["counter"], _W["names"][fi]
-    for (k, n, t), check in zip(cands, suspect):
-        item, sig = _W["deduper"].fingerprint(t)  # the trajectory as read, before redaction
+        out.append((n, t.trajectory_id, _W["deduper"].fingerprint(t)))
+    return fi, out, log
+
+
+def _pass2(chunk) -> tuple[list, dict]:
+    """Per kept line: (file index, line, split, cluster id, cluster size, trajectory_id, redactions, written,
+    truncated); and the chunk's rows encoded per (format, split), in line order."""
+    spec, counter, out = _W["spec"], _W["counter"], []
+    rows: dict[tuple[str, str], list[dict]] = {}
+    quiet = reader.ReadLog()
+    parsed = [reader.parse(name, n, line, complete, spec, quiet) for _, name, n, line, complete, *_ in chunk]
+    assert None not in parsed, "a line kept in pass 1 parses in pass 2"
+    suspect = may_hold_secrets(parsed) if spec.redact else [False] * len(parsed)
+    for (fi, name, n, _, _, split, cluster_id, size), t, check in zip(chunk, parsed, suspect):
         found = []
         if check:
             t, found = redact(t)
-        n_tokens, truncated, dropped = -1, False, False
+        n_tokens, truncated = -1, False
         if counter:
             per = counter.per_piece(t.messages)
             n_tokens = sum(per)
             if spec.length.max_tokens and n_tokens > spec.length.max_tokens:
                 keep = fit(t.messages, per, spec.length.max_tokens) if spec.length.policy == "truncate" else 0
-                if keep:
-                    t = _truncate(t, keep)
-                    n_tokens, truncated = sum(per[: keep + 1]), True
-                else:
-                    dropped = True
-        if dropped:
-            cand = Candidate(-1, False, [])
-        else:
-            common = dict(id=t.trajectory_id, instance_id=t.instance_id, repo=t.repo, variant=t.variant, policy=t.policy,
-                          model=t.model, exit_status=t.exit_status.value, resolved=t.grading.resolved, reward=t.reward,
-                          split=PENDING_SPLIT, cluster_id=PENDING_CLUSTER, cluster_size=0, n_turns=len(t.turns),
-                          n_tokens=n_tokens, truncated=truncated, redactions=sum(r.count for r in found), source=f"{source}:{n}")
-            cand = Candidate(len(rows[spec.formats[0]]), truncated, found)  # the chunk's row; the main process adds its offset
-            for f in spec.formats:
-                rows[f].append(_row(f, t, common, spec))
-        out[k] = (n, t.trajectory_id, (item, sig, cand))
-    return fi, out, log, {f: encode_spool(f, r, spec.files) for f, r in rows.items()}
+                if not keep:
+                    out.append((fi, n, split, cluster_id, size, t.trajectory_id, [], False, False))
+                    continue
+                t = _truncate(t, keep)
+                n_tokens, truncated = sum(per[: keep + 1]), True
+        common = dict(id=t.trajectory_id, instance_id=t.instance_id, repo=t.repo, variant=t.variant, policy=t.policy,
+                      model=t.model, exit_status=t.exit_status.value, resolved=t.grading.resolved, reward=t.reward,
+                      split=split, cluster_id=cluster_id, cluster_size=size, n_turns=len(t.turns), n_tokens=n_tokens,
+                      truncated=truncated, redactions=sum(r.count for r in found), source=f"{name}:{n}")
+        for f in spec.formats:
+            rows.setdefault((f, split), []).append(_row(f, t, common, spec))
+        out.append((fi, n, split, cluster_id, size, t.trajectory_id, found, True, truncated))
+    return out, {key: encode_rows(key[0], r, spec.files) for key, r in rows.items()}
 
 
 def _truncate(t: Trajectory, keep: int) -> Trajectory:

@@ -131,8 +131,7 @@ def test_any_number_of_workers_writes_the_same_bytes(tmp_path):
     assert files == sorted(p.relative_to(tmp_path / "two") for p in (tmp_path / "two").rglob("*") if p.is_file())
     for rel in files:
         assert (tmp_path / "one" / rel).read_bytes() == (tmp_path / "two" / rel).read_bytes(), rel
-    assert not (tmp_path / "two" / ".spool").exists()
-    # JSONL rows are the row models' own JSON (split and cluster filled in after the spool), Parquet the same rows
+    # JSONL rows are the row models' own JSON, Parquet the same rows
     import pyarrow.parquet as pq
 
     from forager.records.dataset import ROW_MODELS
