@@ -9,8 +9,11 @@ Memory holds per-trajectory hashes and ids, never trajectories.
 
 from __future__ import annotations
 
+import gc
 import json
+import multiprocessing
 from collections import Counter as Tally
+from contextlib import contextmanager
 from pathlib import Path
 
 from forager.errors import ForagerError
@@ -52,8 +55,24 @@ def export(inputs: list[Path], out: Path, spec: ExportSpec, *, say=lambda msg: N
     operators = operators_of(spec.tasks)
     names = source_names(inputs)
     _check_out(out)
-    with Workers(workers or default_workers(), _init_worker, (spec, blocklist, operators)) as pool:
+    with no_cyclic_gc(), Workers(workers or default_workers(), _init_worker, (spec, blocklist, operators)) as pool:
         return _export(inputs, infos, names, out, spec, pool, say)
+
+
+@contextmanager
+def no_cyclic_gc():
+    """The cyclic garbage collector off while the export runs: it found nothing to free here (the
+    records hold no reference cycles; memory stayed the same without it) but cost about a third of
+    the CPU time, walking the hundreds of thousands of small objects dedupe keeps, again and again.
+    Reference counting still frees everything; one full collection runs at the end."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+        gc.collect()
 
 
 def source_names(inputs: list[Path]) -> list[str]:
@@ -178,6 +197,8 @@ _W: dict = {}
 
 
 def _init_worker(spec: ExportSpec, blocklist, operators: dict[str, str]) -> None:
+    if multiprocessing.parent_process() is not None:
+        gc.disable()  # a worker process lives for one export (see no_cyclic_gc)
     _W.clear()
     _W.update(spec=spec, blocklist=blocklist, operators=operators, deduper=Deduper(spec.dedupe, files=False),
               counter=Counter(spec.length.tokenizer) if spec.length.tokenizer else None)
