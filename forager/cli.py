@@ -367,8 +367,8 @@ def export(trajectories: List[Path] = typer.Argument(None, help="trajectory JSON
            min_reward: Optional[float] = typer.Option(None), max_reward: Optional[float] = typer.Option(None),
            policy: Optional[List[str]] = typer.Option(None), model: Optional[List[str]] = typer.Option(None),
            variant: Optional[List[str]] = typer.Option(None), repo: Optional[List[str]] = typer.Option(None),
-           operator: Optional[List[str]] = typer.Option(None, help="mutation operators (needs --tasks)"),
-           tasks: Optional[List[Path]] = typer.Option(None, "--tasks", help="tasks files, for operators"),
+           operator: Optional[List[str]] = typer.Option(None, help="mutation operators (older trajectories need --tasks)"),
+           tasks: Optional[List[Path]] = typer.Option(None, "--tasks", help="tasks files, for the operators of older trajectories"),
            min_turns: Optional[int] = typer.Option(None), max_turns: Optional[int] = typer.Option(None),
            min_tokens: Optional[int] = typer.Option(None, help="recorded tokens of the episode"),
            max_episode_tokens: Optional[int] = typer.Option(None, help="recorded tokens of the episode"),
@@ -392,6 +392,8 @@ def export(trajectories: List[Path] = typer.Argument(None, help="trajectory JSON
            ungraded: str = typer.Option("skip", help="trajectories without grading: skip or keep (as unresolved)"),
            other_versions: str = typer.Option("keep", help="lines of another Forager version: keep or skip"),
            save_to_disk: bool = typer.Option(False, help="also write datasets.save_to_disk folders under hf/"),
+           workers: int = typer.Option(0, help="processes for parsing, dedupe signatures and rows (0: one per CPU); "
+                                       "the output is the same with any number"),
            ) -> None:
     """Trajectories into a training dataset: select, deduplicate, decontaminate, split, format."""
     from pydantic import ValidationError
@@ -409,7 +411,7 @@ def export(trajectories: List[Path] = typer.Argument(None, help="trajectory JSON
         return [ln.strip() for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
 
     if manifest is not None:
-        m, differ = rebuild(manifest, out, say=console.print)
+        m, differ = rebuild(manifest, out, say=console.print, workers=workers)
         if differ:
             raise ForagerError(f"rebuilt {out}, but {len(differ)} files differ from the manifest: {', '.join(differ[:5])}")
         console.print(f"rebuilt {out}: {len(m.outputs)} files, identical to {manifest}")
@@ -433,7 +435,7 @@ def export(trajectories: List[Path] = typer.Argument(None, help="trajectory JSON
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ForagerError(f"bad option ({'.'.join(str(p) for p in first['loc'])}: {first['msg']})") from None
-    m = run_export([t.resolve() for t in trajectories], out, spec, say=console.print)
+    m = run_export([t.resolve() for t in trajectories], out, spec, say=console.print, workers=workers)
     for p in m.problems:
         console.print(str(p), markup=False, highlight=False)
     from forager.tables import Col, fitted

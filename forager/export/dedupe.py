@@ -21,7 +21,8 @@ from forager.records.trajectory import Trajectory
 
 _WORD = re.compile(r"\w+|[^\w\s]")
 _MERSENNE = np.uint64((1 << 61) - 1)
-_MASK32 = np.uint64(0xFFFFFFFF)
+_FNV = np.uint64(0x100000001B3)
+_SHIFT32 = np.uint64(32)
 
 
 def actions_text(t: Trajectory) -> str:
@@ -72,16 +73,24 @@ class MinHasher:
         words = _WORD.findall(text)
         if not words:
             return np.full(self.num_perm, 0xFFFFFFFF, dtype=np.uint32)
-        t = np.fromiter((self._tok(w) for w in words), dtype=np.uint64, count=len(words))
-        k = min(self.shingle, len(t))
+        cache = self._token
+        try:
+            t = np.array([cache[w] for w in words], dtype=np.uint64)
+        except KeyError:
+            t = np.array([self._tok(w) for w in words], dtype=np.uint64)
+        n = len(t)
+        k = min(self.shingle, n)
         with np.errstate(over="ignore"):
-            sh = t[: len(t) - k + 1].copy()
+            sh = t[: n - k + 1].copy()
             for j in range(1, k):
-                sh = sh * np.uint64(0x100000001B3) + t[j: len(t) - k + 1 + j]
-            sh = np.unique(sh) & np.uint64((1 << 61) - 1)
+                sh *= _FNV
+                sh += t[j: n - k + 1 + j]
+            sh = np.unique(sh) & _MERSENNE
             # (a*x + b) mod 2^64, upper 32 bits: a universal-enough hash family per permutation.
-            ph = (sh[:, None] * self.a[None, :] + self.b[None, :]) >> np.uint64(32)
-        return (ph & _MASK32).min(axis=0).astype(np.uint32)
+            ph = np.multiply.outer(sh, self.a)
+            ph += self.b
+            ph >>= _SHIFT32
+        return ph.min(axis=0).astype(np.uint32)
 
 
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
@@ -115,22 +124,33 @@ class DedupeResult:
 class Deduper:
     """Add trajectories one by one (pass 1), then `run()` to cluster them."""
 
-    def __init__(self, settings: Dedupe, workdir: Path | None = None):
+    def __init__(self, settings: Dedupe, workdir: Path | None = None, files: bool = True):
+        """files=False: only `fingerprint` (a worker process), no signature file."""
         self.s = settings
         self.items: list[Item] = []
         self.hasher = MinHasher(settings.num_perm, settings.shingle)
-        self._dir = tempfile.TemporaryDirectory(prefix="forager-dedupe-", dir=workdir)
-        self._sigpath = Path(self._dir.name) / "signatures.u32"
-        self._sigfile = self._sigpath.open("wb")
+        if files:
+            self._dir = tempfile.TemporaryDirectory(prefix="forager-dedupe-", dir=workdir)
+            self._sigpath = Path(self._dir.name) / "signatures.u32"
+            self._sigfile = self._sigpath.open("wb")
 
-    def add(self, t: Trajectory) -> None:
+    def fingerprint(self, t: Trajectory) -> tuple[Item, bytes]:
+        """What dedupe keeps of one trajectory: ids and hashes, and its MinHash signature (b"" without near dedupe).
+        Pure: workers compute it, the main process `add_item`s it in input order."""
         text = actions_text(t)
         exact = hashlib.sha256(text.encode()).digest()[:16] if text else hashlib.sha256(t.trajectory_id.encode()).digest()[:16]
         patch = norm_patch(t.submitted_patch)
         ph = hashlib.sha256(patch.encode()).digest()[:16] if patch else b""
-        self.items.append(Item(t.trajectory_id, t.repo, rank_key(t), exact, ph))
+        sig = self.hasher.signature(text).tobytes() if self.s.near else b""
+        return Item(t.trajectory_id, t.repo, rank_key(t), exact, ph), sig
+
+    def add_item(self, item: Item, sig: bytes) -> None:
+        self.items.append(item)
         if self.s.near:
-            self._sigfile.write(self.hasher.signature(text).tobytes())
+            self._sigfile.write(sig)
+
+    def add(self, t: Trajectory) -> None:
+        self.add_item(*self.fingerprint(t))
 
     def close(self) -> None:
         self._sigfile.close()

@@ -53,13 +53,35 @@ def redact_text(text: str, found: dict[str, int]) -> str:
     return text
 
 
+# Every hint in one regular expression for RE2 (through pyarrow): a text without a match holds no
+# secret any pattern above could find, since each pattern needs one of its hints.
+HINTS_RE2 = "|".join(re.escape(h) for hs in HINTS.values() for h in hs) + "|(?i:" + "|".join(map(re.escape, _ASSIGNED_HINTS)) + ")"
+
+
+def probe_text(t: Trajectory) -> str:
+    """Every text of `t` that redaction looks at, in one string."""
+    texts = [t.submitted_patch, t.problem_statement] + [x for m in t.messages for x in (m.content, m.reasoning)]
+    texts += [getattr(turn.tool.arguments, k) for turn in t.turns for k in ("command", "path", "search", "replace", "content")]
+    return "\0".join(texts)
+
+
+def may_hold_secrets(trajectories: list[Trajectory]) -> list[bool]:
+    """Which trajectories hold any hint, in one vectorized scan (RE2) of them all: for a batch, several
+    times faster than a substring test per hint and trajectory. Those with none need no `redact`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not trajectories:
+        return []
+    texts = pa.array([probe_text(t) for t in trajectories], pa.large_string())
+    return pc.match_substring_regex(texts, HINTS_RE2).to_pylist()
+
+
 def redact(t: Trajectory) -> tuple[Trajectory, list[Redaction]]:
     """A copy of `t` with secrets replaced, and where they were (`t` itself when it holds none)."""
     report: list[Redaction] = []
     probe: dict[str, int] = {}
-    texts = [t.submitted_patch, t.problem_statement] + [x for m in t.messages for x in (m.content, m.reasoning)]
-    texts += [getattr(turn.tool.arguments, k) for turn in t.turns for k in ("command", "path", "search", "replace", "content")]
-    redact_text("\0".join(texts), probe)  # one scan of everything; most trajectories stop here
+    redact_text(probe_text(t), probe)  # one scan of everything; most trajectories stop here
     if not probe:
         return t, report
 

@@ -43,11 +43,22 @@ def operators_of(task_files: list[str]) -> dict[str, str]:
     return out
 
 
-def operator(t: Trajectory, operators: dict[str, str]) -> str:
-    return operators.get(t.instance_id) or ("issue" if t.variant == "issue-fix" else "")
+def operator(t: Trajectory, operators: dict[str, str], where: str = "") -> str:
+    """The trajectory's own operator (harvests copy it from the task), else the tasks files' (older
+    trajectories), else "issue" for issue-fix. A mutate-fix trajectory with neither is an error:
+    the filter cannot decide, and guessing would drop it silently."""
+    op = t.operator or operators.get(t.instance_id)
+    if op:
+        return op
+    if t.variant == "issue-fix":
+        return "issue"
+    if not operators:
+        raise ForagerError(f"{where or t.trajectory_id}: trajectory {t.trajectory_id!r} does not carry its mutation operator "
+                           "(written before trajectories did); give its tasks file with --tasks to filter by operator")
+    return ""
 
 
-def selection_drop(t: Trajectory, s: Selection, operators: dict[str, str]) -> str:
+def selection_drop(t: Trajectory, s: Selection, operators: dict[str, str], where: str = "") -> str:
     if s.keep_ids and t.trajectory_id not in s.keep_ids and t.instance_id not in s.keep_ids:
         return "not in keep_ids"
     if s.drop_ids and (t.trajectory_id in s.drop_ids or t.instance_id in s.drop_ids):
@@ -68,7 +79,7 @@ def selection_drop(t: Trajectory, s: Selection, operators: dict[str, str]) -> st
         return "variant"
     if s.repo and norm_repo(t.repo) not in {norm_repo(r) for r in s.repo}:
         return "repo"
-    if s.operator and operator(t, operators) not in s.operator:
+    if s.operator and operator(t, operators, where) not in s.operator:
         return "operator"
     n = len(t.turns)
     if s.min_turns is not None and n < s.min_turns:

@@ -25,7 +25,7 @@ def collect(paths: list[Path], tasks: list[str] | None = None) -> dict:
         status[t.exit_status.value] += 1
         turns = len(t.turns)
         bucket = f"{(turns // 10) * 10}-{(turns // 10) * 10 + 9}" if turns >= 10 else str(turns)
-        for key, value in (("repo", t.repo), ("operator", ops.get(t.instance_id) or t.variant), ("turns", bucket)):
+        for key, value in (("repo", t.repo), ("operator", t.operator or ops.get(t.instance_id) or t.variant), ("turns", bucket)):
             by[key][value][0] += 1
             by[key][value][1] += int(t.grading.resolved)
         tokens.append(recorded_tokens(t))

@@ -132,7 +132,8 @@ def run_episode(task: Task, attempt: int, s: HarvestSettings, server: dict, labe
     timings.grading = round(time.monotonic() - g0, 3)
     return Trajectory(
         trajectory_id=trajectory_id(task.instance_id, attempt), instance_id=task.instance_id, attempt=attempt,
-        variant=task.variant, repo=task.repo, commit=task.commit or "", image=task.image, image_id=task.image_id,
+        variant=task.variant, operator=task.meta.operator or "", repo=task.repo, commit=task.commit or "",
+        image=task.image, image_id=task.image_id,
         problem_statement=task.problem_statement, FAIL_TO_PASS=task.FAIL_TO_PASS, PASS_TO_PASS=task.PASS_TO_PASS,
         policy=s.policy, dialect=s.dialect.name, model=model.name,
         sampling=model.sampling.model_dump(exclude_none=True), server=server, limits=s.limits.model_dump(),

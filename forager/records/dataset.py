@@ -68,12 +68,14 @@ class RowCommon(BaseModel):
     resolved: bool
     reward: float
     split: str
-    cluster_id: str = Field(description="trajectory_id of the cluster's kept member (itself when alone)")
+    cluster_id: str = Field(description="trajectory_id of the cluster's kept member (itself when alone); "
+                            "'<id>@<source>' when two input lines share that trajectory_id")
     cluster_size: int
     n_turns: int
     n_tokens: int = Field(description="tokens of the model's text; -1 without a tokenizer")
     truncated: bool = Field(description="cut to the longest prefix of whole messages that fits")
     redactions: int
+    source: str = Field(description="input file name and line, e.g. oracle.jsonl:12 (the path when two inputs share a name)")
 
 
 class CwmRow(RowCommon):
@@ -106,7 +108,8 @@ class Selection(BaseModel):
     model: list[str] = []
     variant: list[str] = []
     repo: list[str] = []
-    operator: list[str] = Field([], description="needs the tasks files (operator is a task field)")
+    operator: list[str] = Field([], description="mutation operators: the trajectory's own, or from the tasks files "
+                                "for trajectories written before they carried it")
     min_turns: int | None = None
     max_turns: int | None = None
     min_tokens: int | None = Field(None, description="recorded tokens: the last turn's prompt plus its completion")
@@ -194,6 +197,8 @@ class KeptRow(BaseModel):
     split: str
     cluster_id: str
     cluster_size: int
+    file: str = Field("", description="input file of the row's trajectory ('' in manifests written before it)")
+    line: int = 0
 
 
 class OutputFile(BaseModel):

@@ -108,6 +108,8 @@ class Trajectory(BaseModel):
     instance_id: str
     attempt: int
     variant: str
+    operator: str = Field("", description="mutate-fix: the task's mutation operator (its meta.operator); '' for "
+                          "other variants and in files written before trajectories carried it")
     repo: str
     commit: str = ""
     image: str

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from forager.agent.llama3 import render_prompt
+from forager.errors import ForagerError
 from forager.export.dedupe import MinHasher, actions_text
 from forager.export.pipeline import export
 from forager.jsonio import read_lines
@@ -154,13 +155,23 @@ def test_each_filter_keeps_what_it_says(harvested, tmp_path):
         assert m.counts["written"] == len(expected)
 
 
-def test_operator_filter_reads_the_tasks_file(harvested, example_tasks, tasks_dir, tmp_path):
+def test_operator_filter_uses_the_harvested_operator_and_the_tasks_file_for_old_lines(harvested, example_tasks, tasks_dir,
+                                                                                       tmp_path):
+    op_of = {x.instance_id: x.meta.operator for x in example_tasks}
+    mutate = [t for t in _all(harvested) if t.variant == "mutate-fix"]
+    assert mutate and all(t.operator == op_of[t.instance_id] for t in mutate)  # the harvest copied it
     op = example_tasks[0].meta.operator
-    spec = _plain(selection=dict(operator=[op]), tasks=[str(tasks_dir / ALL_OPERATORS_TASKS)])
-    m = export(_files(harvested), tmp_path / "op", spec)
-    want = sorted(t.trajectory_id for t in _all(harvested)
-                  if t.instance_id in {x.instance_id for x in example_tasks if x.meta.operator == op})
+    want = sorted(t.trajectory_id for t in mutate if op_of[t.instance_id] == op)
+    m = export(_files(harvested), tmp_path / "op", _plain(selection=dict(operator=[op])))
     assert want and sorted(k.id for k in m.kept) == want
+    # The same files as an older harvest wrote them (no operator field): only with the tasks file.
+    old = tmp_path / "old.jsonl"
+    old.write_text("".join(json.dumps({k: v for k, v in json.loads(t.model_dump_json()).items() if k != "operator"}) + "\n"
+                           for t in _all(harvested)))
+    with pytest.raises(ForagerError, match="does not carry its mutation operator"):
+        export([old], tmp_path / "op-old", _plain(selection=dict(operator=[op])))
+    m = export([old], tmp_path / "op-tasks", _plain(selection=dict(operator=[op]), tasks=[str(tasks_dir / ALL_OPERATORS_TASKS)]))
+    assert sorted(k.id for k in m.kept) == want
 
 
 def test_dedupe_clusters_planted_duplicates(harvested, planted, tmp_path):

@@ -88,3 +88,14 @@ def test_row_schemas_are_explicit():
     s = row_schema("openai")
     assert s.field("messages").type.value_type.field("tool_calls").type.value_type.field("function").type.field("arguments").type == "string"
     assert row_schema("sharegpt").field("conversations").type.value_type.field("from").name == "from"
+
+
+def test_vectorized_secret_probe_agrees_with_the_hints():
+    from forager.export.redact import _ASSIGNED_HINTS, HINTS, may_hold_secrets
+    from tests.unit.test_export_pipeline import _traj
+    texts = [h for hs in HINTS.values() for h in hs] + [h.upper() for h in _ASSIGNED_HINTS] + ["Password", "gh_x", "sk_", "nothing here"]
+    trajs = [_traj("t#0", "a b c d e f", problem_statement=f"see {x} there") for x in texts]
+    want = [any(h in x for hs in HINTS.values() for h in hs) or any(h in x.lower() for h in _ASSIGNED_HINTS) for x in texts]
+    assert want.count(False) == 3
+    assert may_hold_secrets(trajs) == want
+    assert may_hold_secrets([]) == []

@@ -1,6 +1,7 @@
 """`openai`: chat messages with `tool_calls` and `tool` messages, and a `tools` JSON-schema column,
 as TRL's SFTTrainer (and most chat templates) take them.
 
+Messages are built as dicts of `OpenAIMessage`'s shape and validated with the whole row.
 An assistant turn with a valid call keeps its reasoning as `content` and the call in
 `tool_calls` (arguments as a JSON string, as OpenAI's API writes them); the tool's output is a
 `tool` message answering that call. A turn without a valid call keeps its raw text, and the
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import json
 
-from forager.records.dataset import OpenAIMessage, ToolCall, ToolFunction
 from forager.records.trajectory import Trajectory
 
 _ARGS = {"bash": ("command",), "edit": ("path", "search", "replace"), "create": ("path", "content"), "submit": ("path",)}
@@ -34,8 +34,10 @@ def tools_schema() -> list[dict]:
 TOOLS_JSON = json.dumps(tools_schema(), sort_keys=True)
 
 
-def messages(t: Trajectory) -> list[OpenAIMessage]:
-    out: list[OpenAIMessage] = []
+def messages(t: Trajectory) -> list[dict]:
+    """The messages as plain dicts of `OpenAIMessage`'s shape; the row model validates them once, whole
+    (a model per message and per call costs more than the rest of the row)."""
+    out: list[dict] = []
     turn = -1
     pending = ""  # id of the call the next tool message answers
     for m in t.messages:
@@ -45,18 +47,22 @@ def messages(t: Trajectory) -> list[OpenAIMessage]:
             if tool is not None and tool.name in _ARGS:
                 args = {k: getattr(tool.arguments, k) for k in _ARGS[tool.name]}
                 pending = f"call_{turn}"
-                out.append(OpenAIMessage(role="assistant", content=m.reasoning, tool_calls=[
-                    ToolCall(id=pending, function=ToolFunction(name=tool.name, arguments=json.dumps(args)))]))
+                call = {"id": pending, "type": "function", "function": {"name": tool.name, "arguments": json.dumps(args)}}
+                out.append(_message("assistant", m.reasoning, [call]))
             else:
                 pending = ""
-                out.append(OpenAIMessage(role="assistant", content=m.content))
+                out.append(_message("assistant", m.content))
         elif m.role.startswith("tool: "):
             name = m.role.removeprefix("tool: ")
             if pending and name in _ARGS:
-                out.append(OpenAIMessage(role="tool", content=m.content, tool_call_id=pending, name=name))
+                out.append(_message("tool", m.content, tool_call_id=pending, name=name))
             else:
-                out.append(OpenAIMessage(role="user", content=m.content))
+                out.append(_message("user", m.content))
             pending = ""
         else:
-            out.append(OpenAIMessage(role=m.role, content=m.content))
+            out.append(_message(m.role, m.content))
     return out
+
+
+def _message(role: str, content: str, tool_calls: list | None = None, tool_call_id: str = "", name: str = "") -> dict:
+    return {"role": role, "content": content, "tool_calls": tool_calls or [], "tool_call_id": tool_call_id, "name": name}

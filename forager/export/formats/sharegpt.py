@@ -4,20 +4,20 @@ observation (tool output), as LLaMA-Factory and Axolotl read ShareGPT."""
 
 from __future__ import annotations
 
-from forager.records.dataset import ShareGPTTurn
 from forager.records.trajectory import Trajectory
 
 
-def conversation(t: Trajectory) -> tuple[str, list[ShareGPTTurn]]:
+def conversation(t: Trajectory) -> tuple[str, list[dict]]:
+    """The system text and the turns as dicts of `ShareGPTTurn`'s shape (validated with the whole row)."""
     system = ""
-    out: list[ShareGPTTurn] = []
+    out: list[dict] = []
     for m in t.messages:
         if m.role == "system":
             system += m.content
         elif m.role == "assistant":
-            out.append(ShareGPTTurn(from_="gpt", value=m.content))
+            out.append({"from": "gpt", "value": m.content})
         elif m.role.startswith("tool: ") and m.role != "tool: error":
-            out.append(ShareGPTTurn(from_="observation", value=m.content))
+            out.append({"from": "observation", "value": m.content})
         else:
-            out.append(ShareGPTTurn(from_="human", value=m.content))
+            out.append({"from": "human", "value": m.content})
     return system, out
