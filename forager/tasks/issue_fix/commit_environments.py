@@ -92,6 +92,10 @@ def _image_id(tag: str) -> str | None:
         return None
 
 
+class _InstallFailed(Exception):
+    """One install plan failed; the next is tried."""
+
+
 def _short(text: str, n: int = 300) -> str:
     lines = [ln for ln in text.strip().splitlines() if ln.strip()]
     return (lines[-1] if lines else "no output")[:n]
@@ -166,21 +170,34 @@ class Environments:
                 raise
         return self._box(tag), Environment("reinstalled", tag, image_id, reason)
 
-    def base_install(self, base: str) -> list[str]:
-        """Install lines for the base commit: inferred from the files at that commit, with releases
-        as of its date (the recipe's own lines install today's releases, which an old commit may
-        not run with); the recipe's lines when nothing can be inferred."""
+    def install_plans(self, base: str) -> list[tuple[str, list[str]]]:
+        """What to install at `base`, in the order tried: inferred from the files at that commit
+        with releases as of its date (the recipe's own lines install today's releases, which an
+        old commit may not run with), then the recipe's own lines (an old commit's date can also
+        bring build tools too old for today's installer: setuptools before editable wheels)."""
         from forager.recipes.inference.candidates import candidates
         from forager.recipes.inference.tree import read_tree
+        own = ("the recipe's install lines", list(self.m.recipe.install))
         try:
             ev = read_tree(self.mirror, base)
             cand = candidates(ev, self.m.recipe.source.model_copy(update={"commit": base}), self.m.recipe.name, False)[0]
         except (git.GitCommandError, IndexError, ValueError):
-            return list(self.m.recipe.install)
+            return [own]
         exports = [f"export {k}={shlex.quote(v)}" for k, v in sorted(cand.recipe.env.items())]
-        return [*exports, *cand.recipe.install]
+        inferred = ("inferred at the base commit, releases of its date", [*exports, *cand.recipe.install])
+        return [inferred, own] if inferred[1] != own[1] else [own]
 
     def _rebuild(self, base: str, tag: str) -> str:
+        """The first install plan that succeeds at `base`; each runs in a fresh container."""
+        failures = []
+        for name, lines in self.install_plans(base):
+            try:
+                return self._install(base, tag, lines)
+            except _InstallFailed as exc:
+                failures.append(f"{name}: {exc}")
+        raise EnvironmentFailed(f"reinstall at {base[:12]} failed; " + "; ".join(failures))
+
+    def _install(self, base: str, tag: str, lines: list[str]) -> str:
         """Install at `base` in a container with network, then keep it (offline) as `tag`."""
         r = self.m.recipe
         box = Sandbox.start(self.m.image_tag, kind=KIND, limits=Limits(network=True), labels=self._labels())
@@ -188,12 +205,11 @@ class Environments:
             res = box.exec(checkout_base(base), timeout=300)
             if res.exit_code != 0:
                 raise EnvironmentFailed(f"cannot check out {base[:12]} in the image: {_short(res.output)}")
-            box.write_file("/opt/forager/install-base.sh",
-                           INSTALL_SCRIPT.format(commands="\n".join(self.base_install(base))).encode())
+            box.write_file("/opt/forager/install-base.sh", INSTALL_SCRIPT.format(commands="\n".join(lines)).encode())
             res = box.exec("bash /opt/forager/install-base.sh", timeout=r.build_timeout)
             if res.exit_code != 0:
                 why = "timed out" if res.timed_out else f"exit {res.exit_code}"
-                raise EnvironmentFailed(f"reinstall at {base[:12]} failed ({why}): {_short(res.output)}")
+                raise _InstallFailed(f"{why}: {_short(res.output)}")
             client().networks.get("bridge").disconnect(box.container, force=True)
             box.exec("git checkout -q -f -- . && git clean -fdq && rm -rf /tmp/.forager-*", timeout=120)
             repo, _, version = tag.rpartition(":")
