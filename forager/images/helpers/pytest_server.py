@@ -10,9 +10,13 @@ early when they all pass) and restores the tree. `source` null runs the unchange
 the tests in "only_ids" when given). With "function" and "span" (the mutated function's name
 and lines), a swap that changes only that function runs only the `first` tests and those
 sharing a long-lived fixture of the repository with them; the answer's "only" lists them.
-  {"op": "stable", "tests": [ids]}   the baseline's stable passes, for "confirm": true in a run:
-the stable tests a mutant did not pass run again unchanged (each once per server), and the
-answer says which pass ("confirmed") and which do not ("unconfirmed": the fork is no judge).
+  {"op": "stable", "tests": [ids], "durations": {id: seconds}}   the baseline's stable passes,
+for "confirm": true in a run: the stable tests a mutant did not pass run again unchanged (each
+once per server), and the answer says which pass ("confirmed") and which do not ("unconfirmed":
+the fork is no judge). "durations" are the tests' times in the coverage run: in a mutant's run
+each test is held to its own limit (HangLimits), and one that runs past it ends the run at once
+as timed out ("hung_test"). Answers carry "timing" (seconds: the start's phases in the
+greeting; plan, covering, ran, clean and confirm, cumulative, in a run's answer).
 
 A fork of the collected session starts from modules imported before the mutant existed, so
 the child replaces the code of every changed function in place (`__code__` of each live
