@@ -128,7 +128,8 @@ def main() -> None:
         # by test in check()) while the candidates are generated.
         t0 = time.perf_counter()
         with ThreadPoolExecutor(1) as pool:
-            starting = pool.submit(timed, lambda: WarmPytest(box, m.recipe.test, stable_pass=set(m.passing())))
+            starting = pool.submit(timed, lambda: WarmPytest(box, m.recipe.test, stable_pass=set(m.passing()),
+                                                             durations=cmap.durations))
             (stream, sample), cand_s = timed(generate)
             try:
                 warm, server_s = starting.result()
@@ -158,7 +159,7 @@ def main() -> None:
         if "workers" in ways:
             with ExitStack() as stack:
                 workers, workers_start_s = timed(lambda: Workers(m, box, a.workers, stack, serve=True,
-                                                                 on_fallback=print))
+                                                                 on_fallback=print, durations=cmap.durations))
                 t0 = time.perf_counter()
                 results["workers"] = [r for _, r in workers.checks(sample, lambda c: True)]
                 walls["workers"] = [(time.perf_counter() - t0) / n] * n

@@ -49,9 +49,12 @@ def pytest_argv(spec: TestSpec) -> list[str] | None:
 
 class WarmPytest:
     def __init__(self, box: Sandbox, spec: TestSpec, timeout: float = START_TIMEOUT,
-                 stable_pass: set[str] | None = None):
+                 stable_pass: set[str] | None = None, durations: dict[str, float] | None = None):
         """`stable_pass`: the baseline's stable passes; with them, every run also confirms in the
-        server that the stable tests a mutant fails pass there unchanged (see confirm())."""
+        server that the stable tests a mutant fails pass there unchanged (see confirm()).
+        `durations`: each test's seconds in the coverage run; with them, a test of a mutant that
+        runs far past its own time (the helper's HANG_FACTOR and HANG_SLACK) ends the run at
+        once as timed out, instead of the whole run's limit."""
         argv = pytest_argv(spec)
         if spec.framework != "pytest":
             raise Unavailable(f"a {spec.framework} suite: the pytest server serves pytest suites only")
@@ -78,7 +81,8 @@ class WarmPytest:
         self._confirm_in_server = stable_pass is not None
         if stable_pass is not None:
             try:
-                self._channel.request({"op": "stable", "tests": sorted(stable_pass)}, timeout)
+                self._channel.request({"op": "stable", "tests": sorted(stable_pass),
+                                       "durations": dict(durations or {})}, timeout)
             except ChannelClosed as exc:
                 raise Unavailable(f"the pytest server stopped: {exc}") from None
 

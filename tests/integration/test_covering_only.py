@@ -29,7 +29,8 @@ def both_ways(m, n, tmp_path):
     with Sandbox.start(m.image_tag, kind="test") as box:
         cmap = coverage_map.collect(box, m)
         sample = CandidateStream(box, m, cmap, 0, cache_dir=tmp_path / "mutants").take(n)
-        warm = WarmPytest(box, m.recipe.test)
+        # As the pipeline starts it: per-test hang limits from the coverage run's times.
+        warm = WarmPytest(box, m.recipe.test, stable_pass=set(m.passing()), durations=cmap.durations)
         try:
             pairs = [(c, check(box, m, c, warm, covering_only=True), check(box, m, c, warm, covering_only=False))
                      for c in sample]
@@ -136,6 +137,95 @@ def test_a_mutant_that_changes_another_function_runs_the_whole_suite(edited):
     res = warm.run_covering(STATS, new, ["tests/test_stats.py::test_mean"], 60, "mean", spans["mean"])
     assert res[1] == "fork" and res[2] is None  # a swap, but of two functions: the whole suite
     assert res[0].statuses["tests/test_stats.py::test_mode"] == "failed"
+
+
+DEFAULTS = '''
+
+
+def scaled(data, factor=2, offset=0):
+    return [x * factor + offset for x in data]
+'''
+DEFAULTS_TEST = '''from minilib.stats import scaled
+
+
+def test_scaled():
+    assert scaled([1, 2]) == [2, 4]
+
+
+def test_scaled_offset():
+    assert scaled([1], 3, 1) == [4]
+'''
+
+
+def test_a_mutant_of_a_default_swaps_the_defaults_in_a_fork(example_manifest):
+    """A parameter's default is a constant the module body gives the function: the fork sets
+    the function's __defaults__ as a fresh import would, instead of a fresh session; the
+    signature changed, so the whole suite runs (covering tests first)."""
+    with Sandbox.start(example_manifest.image_tag, kind="test") as box:
+        source = box.read_file(f"/testbed/{STATS}").decode() + DEFAULTS
+        box.write_file(f"/testbed/{STATS}", source.encode())
+        box.write_file("/testbed/tests/test_scaled.py", DEFAULTS_TEST.encode())
+        assert box.exec("git add -A && git -c user.name=t -c user.email=t@t commit -qm edit").exit_code == 0
+        warm = WarmPytest(box, example_manifest.recipe.test)
+        try:
+            spans = {t.qualname: (t.start_line, t.end_line) for t in function_spans(source)}
+            cov = ["tests/test_scaled.py::test_scaled"]
+            for old, new in [("factor=2, offset=0", "factor=3, offset=0"),  # the default changes
+                             ("factor=2, offset=0", "factor=2")]:  # a parameter removed
+                mutated = source.replace(old, new)
+                res = warm.run_covering(STATS, mutated, cov, 60, "scaled", spans["scaled"])
+                assert not isinstance(res, str)
+                run_, mode, only = res
+                assert (mode, only) == ("fork", None), old  # a swap, not a fresh session; not covering-only
+                assert run_.statuses["tests/test_scaled.py::test_scaled"] == "failed"
+                # A fresh session (forced by a change at import) gives the same statuses.
+                fresh = warm.run(STATS, mutated + "\nAT_IMPORT = 1\n", cov, 60)
+                assert not isinstance(fresh, str) and fresh[1] == "session"
+                stable = set(example_manifest.passing()) | {"tests/test_scaled.py::test_scaled_offset"}
+                assert {t: fresh[0].statuses.get(t) for t in stable} == {t: run_.statuses.get(t) for t in stable}, old
+        finally:
+            warm.close()
+
+
+def test_a_test_running_far_past_its_own_time_ends_the_check_as_hung(example_manifest):
+    """Each test of a mutant is held to ten times its time in the coverage run plus a few
+    seconds: a mutant that loops forever is judged hung at once, not at the run's limit, and
+    fresh processes (the naive way) judge it hung too (at their limit)."""
+    import time
+
+    from forager.tasks.mutate import Mutant
+    from forager.tasks.mutate_fix.candidates import MutantCandidate
+    from forager.tasks.mutate_fix.check import mutant_timeout
+
+    m = example_manifest
+    with Sandbox.start(m.image_tag, kind="test") as box:
+        cmap = coverage_map.collect(box, m)
+        source = box.read_file(f"/testbed/{STATS}").decode()
+        span = {t.qualname: (t.start_line, t.end_line) for t in function_spans(source)}["mean"]
+        mutated = source.replace("    return sum(data) / len(data)\n", "    while True:\n        pass\n")
+        assert mutated != source
+        covering = tuple(sorted(cmap.tests_for(STATS, *span) & set(m.passing())))
+        cand = MutantCandidate(Mutant("body_remove", STATS, "mean", *span, "loops", source, mutated), covering,
+                               cmap.seconds(covering))
+        warm = WarmPytest(box, m.recipe.test, stable_pass=set(m.passing()), durations=cmap.durations)
+        try:
+            limit = 10 * max(cmap.durations[t] for t in covering) + 5 + max(cmap.durations.values())
+            t0 = time.monotonic()
+            res = warm.run_covering(STATS, mutated, list(covering), 300, "mean", span, 300)
+            took = time.monotonic() - t0
+            assert not isinstance(res, str) and res[0].timed_out and res[1] == "covering"
+            assert "ran past its own time limit" in res[0].output_tail
+            assert took < limit + 15 < 300, (took, limit)
+            assert check(box, m, cand, warm).outcome == "hung"
+            # The server goes on: the next mutant is judged normally.
+            again = warm.run_covering(STATS, source.replace("return sum(data) / len(data)", "return 0"),
+                                      list(covering), 60, "mean", span)
+            assert not again[0].timed_out and again[0].statuses[covering[0]] == "failed"
+        finally:
+            warm.close()
+        t0 = time.monotonic()
+        assert check(box, m, cand, None).outcome == "hung"  # new processes: the whole run's limit
+        assert time.monotonic() - t0 >= mutant_timeout(m) - 1
 
 
 def test_verify_sample_passes_on_the_example_and_fails_loudly_on_a_difference(example_manifest, tmp_path):

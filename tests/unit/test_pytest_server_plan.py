@@ -80,8 +80,8 @@ def ran_functions(ns, names):
 def swap(new_src, ran=()):
     ns, (mode, swaps) = plan(new_src, ran)
     assert mode == "swap", swaps
-    for fn, code in swaps:
-        fn.__code__ = code
+    for fn, attr, value in swaps:
+        setattr(fn, attr, value)
     return ns
 
 
@@ -110,9 +110,27 @@ def test_a_removed_module_import_needs_a_fresh_session():
     assert mode == "session" and "runs at import (<module>)" in why
 
 
-def test_a_changed_default_needs_a_fresh_session():
-    _, (mode, why) = plan(MODULE.replace("k=2", "k=3"))
+def test_a_changed_default_is_swapped_into_the_live_function():
+    # The defaults are a constant tuple the module body gives the function: set them as a
+    # fresh import would.
+    ns = swap(MODULE.replace("k=2", "k=3"))
+    assert ns["scale"]([1, 2]) == [3, 6]
+    assert ns["scale"].__defaults__ == (3,)
+
+
+def test_a_removed_parameter_with_its_default_swaps_code_and_defaults():
+    ns = swap(MODULE.replace("def scale(xs, k=2):\n    return [x * k for x in xs]",
+                             "def scale(xs):\n    return [x * 2 for x in xs]"))
+    assert ns["scale"]([1, 2]) == [2, 4] and ns["scale"].__defaults__ is None
+    with pytest.raises(TypeError):
+        ns["scale"]([1], 3)
+
+
+def test_a_default_that_is_not_a_constant_or_ran_at_import_needs_a_fresh_session():
+    _, (mode, why) = plan(MODULE.replace("k=2", "k=LIMIT"))
     assert mode == "session" and "<module>" in why
+    _, (mode, why) = plan(MODULE.replace("k=2", "k=3"), ran=["scale"])
+    assert mode == "session" and "scale ran during import" in why
 
 
 def test_dropping_super_changes_the_class_body():

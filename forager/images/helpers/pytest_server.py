@@ -10,9 +10,13 @@ early when they all pass) and restores the tree. `source` null runs the unchange
 the tests in "only_ids" when given). With "function" and "span" (the mutated function's name
 and lines), a swap that changes only that function runs only the `first` tests and those
 sharing a long-lived fixture of the repository with them; the answer's "only" lists them.
-  {"op": "stable", "tests": [ids]}   the baseline's stable passes, for "confirm": true in a run:
-the stable tests a mutant did not pass run again unchanged (each once per server), and the
-answer says which pass ("confirmed") and which do not ("unconfirmed": the fork is no judge).
+  {"op": "stable", "tests": [ids], "durations": {id: seconds}}   the baseline's stable passes,
+for "confirm": true in a run: the stable tests a mutant did not pass run again unchanged (each
+once per server), and the answer says which pass ("confirmed") and which do not ("unconfirmed":
+the fork is no judge). "durations" are the tests' times in the coverage run: in a mutant's run
+each test is held to its own limit (HangLimits), and one that runs past it ends the run at once
+as timed out ("hung_test"). Answers carry "timing" (seconds: the start's phases in the
+greeting; plan, covering, ran, clean and confirm, cumulative, in a run's answer).
 
 A fork of the collected session starts from modules imported before the mutant existed, so
 the child replaces the code of every changed function in place (`__code__` of each live
@@ -42,6 +46,10 @@ ROOT = "/testbed"
 LOG = "/tmp/.forager-pytest-server.log"
 CO_OPTIMIZED = 0x1  # set on function code; module and class bodies run at import instead
 _RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
+# A test of a mutant is hung when it runs past HANG_FACTOR times its time in the coverage run
+# plus HANG_SLACK seconds plus the slowest test's time there (a long-lived fixture is made in
+# whichever test runs first, which need not be the one its time was counted in).
+HANG_FACTOR, HANG_SLACK = 10.0, 5.0
 # The server's own ends of its request and answer streams: no child may hold them, so that the
 # caller sees the stream close as soon as the server itself is gone.
 PRIVATE_FDS = []
@@ -55,15 +63,19 @@ class Ran:
     def __init__(self):
         self.codes = set()
 
-    def __call__(self, frame, event, arg):
-        code = frame.f_code
-        if code.co_filename.startswith(ROOT):
-            self.codes.add(code)
-        return None  # no line tracing: only new frames are seen
+        # A plain function, not a method: the hook runs on every call of the collection, and
+        # this halves what it adds to it (toolz: 1.5 s less at start).
+        def hook(frame, event, arg, add=self.codes.add, root=ROOT):
+            code = frame.f_code
+            if code.co_filename.startswith(root):
+                add(code)
+            # None: no line tracing, only new frames are seen
+
+        self.hook = hook
 
     def start(self):
-        sys.settrace(self)
-        threading.settrace(self)
+        sys.settrace(self.hook)
+        threading.settrace(self.hook)
 
     def stop(self):
         sys.settrace(None)
@@ -100,6 +112,17 @@ def import_level(module):
     return sorted(bodies, key=lambda pc: pc[0]), sorted(functions, key=lambda pc: pc[0])
 
 
+_LAST = [None, None, None]  # the last source levels() compiled: (path, source, result)
+
+
+def levels(src, path):
+    """import_level() of a source; the last one is kept, as each mutant is looked at thrice
+    (compiling more-itertools' more.py costs a tenth of a second)."""
+    if _LAST[0] != path or _LAST[1] != src:
+        _LAST[:] = [path, src, import_level(compile(src, path, "exec", dont_inherit=True))]
+    return _LAST[2]
+
+
 def _const(c):
     return ("<code>",) if isinstance(c, types.CodeType) else (type(c).__name__, repr(c))
 
@@ -118,22 +141,104 @@ def same_behaviour(a, b):
         semantics(x) == semantics(y) for (_, x), (_, y) in zip(ta, tb))
 
 
+def _plain_constant(c):
+    return c is None or isinstance(c, (bool, int, float, complex, str, bytes)) or (
+        isinstance(c, tuple) and all(_plain_constant(x) for x in c))
+
+
+def new_defaults(a, b):
+    """[(function code, new defaults or None)] when bodies `a` and `b` (module or class) differ
+    only in the constant tuples of positional defaults that they give to functions they define
+    (a parameter with a default removed, a default changed); None when they differ otherwise.
+    Such a tuple is folded by the compiler, nothing runs to build it: setting the functions'
+    __defaults__ is what a fresh import would give them."""
+    if semantics(a)[1:-1] != semantics(b)[1:-1]:  # but the bytecode (constant indexes move) and constants
+        return None
+    ops_a, defaults_a = _without_defaults(a)
+    ops_b, defaults_b = _without_defaults(b)
+    if ops_a != ops_b:
+        return None
+    out = []
+    for n, op in enumerate(ops_a):
+        if op[0] == "MAKE_FUNCTION" and defaults_a.get(n) != defaults_b.get(n):
+            code = defaults_a.get(("code", n))
+            if not isinstance(code, types.CodeType):
+                return None
+            out.append((code, defaults_b.get(n)))
+    return out
+
+
+def _without_defaults(code):
+    """(instructions, defaults): the body's instructions as (name, argument or constant) with
+    the constant tuple of each function's positional defaults taken out (and the flag that says
+    it is there), and those tuples by the index of their MAKE_FUNCTION in the list (also, under
+    ("code", index), the code object of the function made there). A tuple that is not a plain
+    constant, or defaults built otherwise, stay in the instructions."""
+    import dis
+    ins = list(dis.get_instructions(code))
+    drop, defaults, makes = set(), {}, {}
+    for m, op in enumerate(ins):
+        if op.opname != "MAKE_FUNCTION" or not op.arg & 0x01 or m == 0 or ins[m - 1].opname != "LOAD_CONST":
+            continue
+        n = _defaults_position(ins, m)
+        value = code.co_consts[ins[n].arg] if n >= 0 and ins[n].opname == "LOAD_CONST" else None
+        if isinstance(value, tuple) and _plain_constant(value):
+            drop.add(n)
+            makes[m] = value
+    out = []
+    for i, op in enumerate(ins):
+        if i in drop:
+            continue
+        if op.opname == "LOAD_CONST":
+            out.append((op.opname, _const(code.co_consts[op.arg])))
+        elif op.opname == "MAKE_FUNCTION":
+            if i in makes:
+                defaults[len(out)] = makes[i]
+            defaults[("code", len(out))] = code.co_consts[ins[i - 1].arg] if ins[i - 1].opname == "LOAD_CONST" else None
+            out.append((op.opname, op.arg & ~0x01 if i in makes else op.arg))
+        else:
+            out.append((op.opname, op.arg))
+    return out, defaults
+
+
+def _defaults_position(ops, make):
+    """The index of the instruction that loads the defaults of the MAKE_FUNCTION at `make`,
+    when every other argument it takes is a single LOAD_CONST or LOAD_CLOSURE tuple; else -1."""
+    flags, m = ops[make].arg, make - 2  # ops[make - 1] loads the code
+    for bit in (0x08, 0x04, 0x02):  # closure, annotations, kwdefaults: pushed after the defaults
+        if flags & bit:
+            if ops[m].opname == "BUILD_TUPLE" and bit == 0x08:
+                m -= ops[m].arg + 1
+            elif ops[m].opname == "LOAD_CONST":
+                m -= 1
+            else:
+                return -1
+    return m
+
+
 def plan_swap(old, new_src, path, ran_keys, live):
-    """("swap", [(function, new code)]) or ("session", why not): how to run a mutant of a
-    module already imported. `old` is import_level() of the module as imported, `ran_keys`
-    the keys of code that ran before the fork, `live` the function objects by key."""
+    """("swap", [(function, attribute, new value)]) or ("session", why not): how to run a
+    mutant of a module already imported. `old` is import_level() of the module as imported,
+    `ran_keys` the keys of code that ran before the fork, `live` the function objects by key.
+    The attribute is __code__, or __defaults__ (see new_defaults)."""
     try:
-        new_bodies, new_funcs = import_level(compile(new_src, path, "exec", dont_inherit=True))
+        new_bodies, new_funcs = levels(new_src, path)
     except (SyntaxError, ValueError) as exc:
         return "session", f"does not compile here: {exc}"
     old_bodies, old_funcs = old
     if ([p for p, _ in old_bodies] != [p for p, _ in new_bodies]
             or [p for p, _ in old_funcs] != [p for p, _ in new_funcs]):
         return "session", "the mutant adds or removes a class or a module-level function"
+    swaps = []
     for (_, a), (_, b) in zip(old_bodies, new_bodies):
         if semantics(a) != semantics(b):
-            return "session", f"the mutant changes code that runs at import ({a.co_qualname})"
-    swaps = []
+            defaults = new_defaults(a, b)
+            if defaults is None:
+                return "session", f"the mutant changes code that runs at import ({a.co_qualname})"
+            for code, value in defaults:
+                if key(code) in ran_keys:
+                    return "session", f"{code.co_qualname} ran during import or collection"
+                swaps.extend((f, "__defaults__", value) for f in live.get(key(code), ()))
     for (_, a), (_, b) in zip(old_funcs, new_funcs):
         if a == b:
             continue
@@ -143,7 +248,7 @@ def plan_swap(old, new_src, path, ran_keys, live):
             return "session", f"{a.co_qualname} ran during import or collection"
         if len(a.co_freevars) != len(b.co_freevars):
             return "session", f"{a.co_qualname} changes its closure"
-        swaps.extend((f, b) for f in live.get(key(a), ()))
+        swaps.extend((f, "__code__", b) for f in live.get(key(a), ()))
     return "swap", swaps
 
 
@@ -151,7 +256,7 @@ def changed_functions(old, new_src, path):
     """(qualname, first line, last line) of each function of the module as imported whose code
     the mutant changes other than in line numbers (nested code included); None when the shapes
     differ (see plan_swap)."""
-    new_bodies, new_funcs = import_level(compile(new_src, path, "exec", dont_inherit=True))
+    new_bodies, new_funcs = levels(new_src, path)
     old_funcs = old[1]
     if [p for p, _ in old_funcs] != [p for p, _ in new_funcs]:
         return None
@@ -175,7 +280,7 @@ def interface(code):
 
 def interface_changes(old, new_src, path):
     """Qualified names of the functions whose signature or docstring the mutant changes."""
-    _, new_funcs = import_level(compile(new_src, path, "exec", dont_inherit=True))
+    _, new_funcs = levels(new_src, path)
     return [a.co_qualname for (_, a), (_, b) in zip(old[1], new_funcs) if interface(a) != interface(b)]
 
 
@@ -211,6 +316,12 @@ class Recorder:
         if report.failed:
             self.note(report.nodeid, "error")
 
+    def pytest_runtest_logstart(self, nodeid, location):
+        progress(nodeid)
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        progress("")
+
     def pytest_runtest_logreport(self, report):
         if report.failed:
             self.note(report.nodeid, "failed" if report.when == "call" else "error")
@@ -224,9 +335,25 @@ class Recorder:
 
 # --- running something in a fork, with a deadline ---------------------------------------------
 
-def in_fork(body, timeout):
-    """Run body() -> dict in a child process (its own process group); its answer, or how it ended."""
+# In a child: the write end of the pipe on which it names each test as it starts ("" when it
+# ends), so that the parent can hold each test to its own time limit.
+PROGRESS_FD = None
+
+
+def progress(nodeid):
+    if PROGRESS_FD is not None:
+        try:
+            os.write(PROGRESS_FD, (nodeid + "\n").encode())
+        except OSError:
+            pass
+
+
+def in_fork(body, timeout, test_limit=None):
+    """Run body() -> dict in a child process (its own process group); its answer, or how it ended.
+    `test_limit(nodeid)`: seconds one test may take (None: no limit of its own); a test that
+    runs past it ends the run as a timeout at once ("hung_test" names it)."""
     rfd, wfd = os.pipe()
+    pfd, pwfd = os.pipe() if test_limit is not None else (None, None)
     # Children write to the server's log: pytest's capture puts fds 1 and 2 back to copies it
     # saved at start-up, so the log is emptied here rather than reopened in the child.
     sys.stdout.flush()
@@ -235,13 +362,24 @@ def in_fork(body, timeout):
     t0 = time.monotonic()
     pid = os.fork()
     if pid == 0:
+        global PROGRESS_FD
         os.close(rfd)
+        if pfd is not None:
+            os.close(pfd)
+        PROGRESS_FD = pwfd
         _child(wfd, body)
     os.close(wfd)
-    data, timed_out = _read_all(rfd, pid, t0 + timeout)
+    if pwfd is not None:
+        os.close(pwfd)
+    data, timed_out, hung = _read_all(rfd, pid, t0 + timeout, pfd, test_limit)
     os.close(rfd)
+    if pfd is not None:
+        os.close(pfd)
     _, status = os.waitpid(pid, 0)
     answer = {"timed_out": timed_out, "seconds": time.monotonic() - t0, "tail": tail(LOG)}
+    if hung is not None:
+        answer["hung_test"] = hung
+        answer["tail"] += f"\nforager: {hung} ran past its own time limit ({test_limit(hung):.1f} s)\n"
     try:
         answer.update(json.loads(data))
         answer["crashed"] = False
@@ -251,19 +389,36 @@ def in_fork(body, timeout):
     return answer
 
 
-def _read_all(rfd, pid, deadline):
-    chunks = []
+def _read_all(rfd, pid, deadline, pfd=None, test_limit=None):
+    """(answer bytes, timed out, the test that ran past its own limit or None)."""
+    chunks, fds = [], [rfd] if pfd is None else [rfd, pfd]
+    current, test_deadline, partial = "", None, b""
     while True:
-        left = deadline - time.monotonic()
+        now = time.monotonic()
+        if test_deadline is not None and test_deadline <= now:
+            _kill_group(pid)
+            return b"", True, current
+        left = deadline - now
         if left <= 0:
             _kill_group(pid)
-            return b"", True
-        ready, _, _ = select.select([rfd], [], [], left)
-        if ready:
+            return b"", True, None
+        wait = left if test_deadline is None else min(left, test_deadline - now)
+        ready, _, _ = select.select(fds, [], [], wait)
+        if pfd is not None and pfd in ready:
+            chunk = os.read(pfd, 1 << 16)
+            if not chunk:
+                fds.remove(pfd)
+            else:
+                *lines, partial = (partial + chunk).split(b"\n")
+                if lines:
+                    current = lines[-1].decode("utf-8", "replace")
+                    limit = test_limit(current) if current else None
+                    test_deadline = None if limit is None else time.monotonic() + limit
+        if rfd in ready:
             chunk = os.read(rfd, 1 << 16)
             if not chunk:
                 _kill_group(pid)  # whatever the tests left running
-                return b"".join(chunks), False
+                return b"".join(chunks), False, None
             chunks.append(chunk)
 
 
@@ -343,17 +498,34 @@ class Zygote:
                 recorder = Recorder(req["first"])  # noqa: B023 - called at once, in this iteration
                 return recorder.answer(pytest.main(list(args), plugins=[recorder]))
 
-            replies.write(json.dumps(in_fork(session, req["timeout"])) + "\n")
+            limits = HangLimits(req.get("durations"))
+            replies.write(json.dumps(in_fork(session, req["timeout"], limits.of if limits else None)) + "\n")
             replies.flush()
 
-    def run(self, first, timeout):
-        os.write(self._req_w, (json.dumps({"first": first, "timeout": timeout}) + "\n").encode())
+    def run(self, first, timeout, durations=None):
+        req = {"first": first, "timeout": timeout, "durations": durations}
+        os.write(self._req_w, (json.dumps(req) + "\n").encode())
         ready, _, _ = select.select([self._replies], [], [], timeout + 30)
         line = self._replies.readline() if ready else ""
         if not line:
             os.kill(self.pid, signal.SIGKILL)
             raise ZygoteGone("the fresh-session process did not answer")
         return json.loads(line)
+
+
+class HangLimits:
+    """Each test's own time limit in a mutant's run, from its time in the coverage run."""
+
+    def __init__(self, durations):
+        self.durations = durations or {}
+        self.slack = HANG_SLACK + max(self.durations.values(), default=0.0)
+
+    def __bool__(self):
+        return bool(self.durations)
+
+    def of(self, nodeid):
+        d = self.durations.get(nodeid)
+        return None if d is None else HANG_FACTOR * d + self.slack
 
 
 class Collected:
@@ -437,17 +609,17 @@ class Collected:
             keys |= new_keys
             chosen |= {t for t, ks in groups.items() if ks & keys}
 
-    def run(self, swaps, first, timeout, only=None):
+    def run(self, swaps, first, timeout, only=None, test_limit=None):
         def body():
-            for fn, new in swaps:
-                fn.__code__ = new
+            for fn, attr, value in swaps:
+                setattr(fn, attr, value)
             linecache.clearcache()
             import importlib
             importlib.invalidate_caches()
             self.recorder.put_first(first, self.session.items, only)
             return self.recorder.answer(run_loop(self.config, self.session))
 
-        return in_fork(body, timeout)
+        return in_fork(body, timeout, test_limit)
 
 
 def shared_fixture(fixturedef):
@@ -496,17 +668,24 @@ def run_loop(config, session):
 
 class Server:
     def __init__(self, args):
+        t0 = time.monotonic()
         ran = Ran()
         ran.start()
         import pytest  # noqa: F401 - under the trace hook, like everything before the fork
+        untraced_rewrite()
+        t1 = time.monotonic()
 
         # Tracebacks as one line each: failing tests are the rule here, and pytest's long
         # report (source lookup per frame) costs more than many a test; outcomes are the same.
         args = [*args, "--tb=line"]
         # The zygote must hold nothing of the repository (true unless pytest itself needs it).
         self.zygote = None if any(imported_from_root(m) for m in list(sys.modules.values())) else Zygote(args)
+        t2 = time.monotonic()
         self.collected = Collected(args, ran)
         self.stable, self.confirmed = set(), set()
+        self.durations = {}  # test id -> seconds in the coverage run, for per-test limits
+        self.limits = HangLimits(None)
+        self.timing = {"import": t1 - t0, "zygote": t2 - t1, "collect": time.monotonic() - t2}
 
     def confirm(self, answer, only):
         """After a mutant's run: the baseline-passing tests it did not pass (a test that should
@@ -530,6 +709,7 @@ class Server:
         answer["confirmed"], answer["unconfirmed"] = good, sorted(set(todo) - set(good))
 
     def run(self, req):
+        tm, t0 = {}, time.monotonic()
         path = os.path.join(ROOT, req["file"]) if req.get("file") else None
         first, timeout = req.get("first") or [], float(req.get("timeout", 300))
         old_src, mode, plan, only, why_full = None, "import", [], None, None
@@ -538,41 +718,51 @@ class Server:
                 old_src = fh.read()
             new_src = req["source"].encode()
             mode, plan = self.collected.plan(path, old_src, new_src)
+            tm["plan"] = time.monotonic() - t0
             if mode == "session" and self.zygote is None:
                 return {"mode": "unsupported", "reason": plan}
             if req.get("function"):
-                only, why_full = self.covering_only(path, old_src, new_src, mode, req, first)
+                only, why_full = self.covering_only(path, old_src, new_src, mode, req, first, plan)
+            tm["covering"] = time.monotonic() - t0
             with open(path, "wb") as fh:
                 fh.write(new_src)
         elif req.get("only_ids") is not None:
             only = set(req["only_ids"])  # some tests of the unchanged tree
         try:
+            # A mutant's tests are each held to their own limit; the unchanged tree is not.
+            limit = self.limits.of if self.limits and old_src is not None else None
             if mode == "session":
-                answer = dict(self.zygote.run(first, timeout), reason=plan)
+                answer = dict(self.zygote.run(first, timeout, self.durations if limit else None), reason=plan)
             else:
                 if only is not None and req.get("only_timeout") and only == set(first):
                     timeout = min(timeout, float(req["only_timeout"]))  # their own limit
-                answer = self.collected.run(plan, first, timeout, only)
+                answer = self.collected.run(plan, first, timeout, only, limit)
                 answer["only"] = None if only is None else sorted(only)
                 answer["why_full"] = why_full
         except ZygoteGone as exc:
             self.zygote, answer = None, {"mode": "unsupported", "reason": str(exc)}
         finally:
+            tm["ran"] = time.monotonic() - t0
             if old_src is not None:
                 with open(path, "wb") as fh:
                     fh.write(old_src)
             clean_tree()
+            tm["clean"] = time.monotonic() - t0
         answer.setdefault("mode", mode)
         if req.get("confirm") and answer["mode"] != "unsupported":
             self.confirm(answer, only)
+        tm["confirm"] = time.monotonic() - t0
+        answer["timing"] = {k: round(v, 3) for k, v in tm.items()}
         return answer
 
 
-    def covering_only(self, path, old_src, new_src, mode, req, first):
+    def covering_only(self, path, old_src, new_src, mode, req, first, plan=()):
         """(tests to run, None) when the covering tests and those sharing their long-lived
         fixtures are the only ones whose code the mutant changes; else (None, why not)."""
         if mode != "swap":
             return None, "not a swap of function bodies" if mode == "import" else "a fresh session"
+        if any(attr != "__code__" for _, attr, _ in plan):
+            return None, "the mutant changes defaults, part of a signature"
         try:
             changed = changed_functions(self.collected.compiled(path, old_src), new_src, path)
         except (SyntaxError, ValueError) as exc:
@@ -591,6 +781,29 @@ class Server:
         if chosen is None:
             return None, "a covering test is not in the collected session"
         return chosen, None
+
+
+def untraced_rewrite():
+    """pytest's assertion rewriting (parse a test module, rewrite its asserts, compile) runs no
+    code of the repository: it runs with the trace hook off, which takes about a third off
+    the start of the server (toolz)."""
+    try:
+        from _pytest.assertion import rewrite
+    except ImportError:
+        return
+    original = getattr(rewrite, "_rewrite_test", None)
+    if original is None:
+        return
+
+    def _rewrite_test(*args, **kwargs):
+        hook = sys.gettrace()
+        sys.settrace(None)
+        try:
+            return original(*args, **kwargs)
+        finally:
+            sys.settrace(hook)
+
+    rewrite._rewrite_test = _rewrite_test
 
 
 def module_file(mod):
@@ -636,7 +849,7 @@ def main():
         failed = server.collected.session.testsfailed
         hello = {"ok": not failed, "collected": len(server.collected.session.items),
                  "zygote": server.zygote is not None,
-                 "error": f"{failed} collection errors" if failed else None}
+                 "error": f"{failed} collection errors" if failed else None, "timing": server.timing}
     except BaseException as exc:  # noqa: BLE001 - reported to the caller, who falls back
         server, hello = None, {"ok": False, "error": f"{type(exc).__name__}: {exc}", "tail": tail(LOG)}
     proto.write(json.dumps(hello) + "\n")
@@ -647,6 +860,8 @@ def main():
         req = json.loads(line)
         if req.get("op") == "stable":
             server.stable = set(req["tests"])
+            server.durations = req.get("durations") or {}
+            server.limits = HangLimits(server.durations)
             answer = {"ok": True}
         else:
             answer = {"ok": True} if req.get("op") == "ping" else server.run(req)

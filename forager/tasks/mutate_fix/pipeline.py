@@ -99,7 +99,8 @@ def run_image(m: Manifest, out: Path, s: Settings, summary: Summary, done: dict,
         say("starting workers")
         # The servers start (collect the suite) while the first candidates are generated.
         with ThreadPoolExecutor(1) as pool:
-            starting = pool.submit(Workers, m, box, max(1, s.workers), stack, s.warm, fallback, s.covering_only)
+            starting = pool.submit(Workers, m, box, max(1, s.workers), stack, s.warm, fallback, s.covering_only,
+                                   cmap.durations)
             first = next(todo, None)
             workers = starting.result()
         if first is None:

@@ -29,10 +29,13 @@ class Worker:
 
 class Workers:
     def __init__(self, m: Manifest, first: Sandbox, count: int, stack: ExitStack, serve: bool,
-                 on_fallback: Callable[[str], None], covering_only: bool = True):
+                 on_fallback: Callable[[str], None], covering_only: bool = True,
+                 durations: dict[str, float] | None = None):
         """`first` is already running; count - 1 more containers are started (and removed by `stack`).
-        `covering_only`: let the server run only the tests that can change (check.check)."""
+        `covering_only`: let the server run only the tests that can change (check.check).
+        `durations`: each test's time in the coverage run, for the server's per-test hang limits."""
         self.m, self.on_fallback, self.covering_only = m, on_fallback, covering_only
+        self.durations = durations
         boxes = [first] + [stack.enter_context(Sandbox.start(m.image_tag, kind="mutate", labels={"forager.image": m.id}))
                            for _ in range(count - 1)]
         self.workers = [Worker(b) for b in boxes]
@@ -44,7 +47,7 @@ class Workers:
     def _start_server(self, box: Sandbox) -> WarmPytest | None:
         """The image's pytest server; None (and why) if unusable."""
         try:
-            warm = WarmPytest(box, self.m.recipe.test, stable_pass=set(self.m.passing()))
+            warm = WarmPytest(box, self.m.recipe.test, stable_pass=set(self.m.passing()), durations=self.durations)
         except Unavailable as exc:
             self.on_fallback(str(exc))
             return None
