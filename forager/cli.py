@@ -218,11 +218,32 @@ def _check_operators(ops: Optional[List[str]]) -> None:
         raise ForagerError(f"--operators: unknown {', '.join(unknown)} (known: {', '.join(sorted(OPERATORS))})")
 
 
+RAY_OPTION = typer.Option(None, "--ray", help="run on the Ray cluster at HOST:PORT (or auto); needs "
+                          "pip install 'forager[cluster]'")
+REGISTRY_OPTION = typer.Option(None, "--registry", help="with --ray: the registry HOST:PORT images go to "
+                               "nodes through (default $FORAGER_REGISTRY)")
+REPLICAS_OPTION = typer.Option(2, "--replicas", min=1, help="with --ray: nodes each image's work is placed on")
+
+
+def _cluster(address: Optional[str], registry: Optional[str], slots: int, replicas: int):
+    """A RayExecutor when --ray is given (Ray is imported only then); None for a local run."""
+    if not address:
+        return None
+    from forager.cluster.session import open_cluster
+    return open_cluster(address, registry or os.environ.get("FORAGER_REGISTRY") or None, slots, replicas)
+
+
+def _cluster_pool(endpoints: List[str]):
+    from forager.cluster.session import endpoint_pool
+    return endpoint_pool(endpoints)
+
+
 @app.command("harvest")
 def harvest(variant: str = typer.Option("mutate-fix", help="mutate-fix, issue-fix or all"),
             tasks_file: Path = typer.Option(Path("tasks.jsonl"), "--tasks", help="tasks JSONL"),
             policy: str = typer.Option("cwm", help="cwm (raw completions), chat or oracle"),
-            endpoint: Optional[str] = typer.Option(None, help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1"),
+            endpoint: Optional[List[str]] = typer.Option(None, help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1; "
+                                                         "repeat it for several (each episode takes the least busy)"),
             model: str = typer.Option("facebook/cwm", help="model name sent to the server"),
             output: Path = typer.Option(Path("trajectories.jsonl"), "--output", "-o"),
             concurrency: int = typer.Option(4, min=1, help="episodes at once"),
@@ -243,7 +264,9 @@ def harvest(variant: str = typer.Option("mutate-fix", help="mutate-fix, issue-fi
             bash_timeout: float = typer.Option(120, help="seconds per bash command"),
             prompts: Optional[Path] = typer.Option(None, help="folder with your own prompt templates"),
             no_bos: bool = typer.Option(False, help="cwm: the server adds <|begin_of_text|> itself"),
-            limit: Optional[int] = typer.Option(None, min=1, help="only the first N tasks")) -> None:
+            limit: Optional[int] = typer.Option(None, min=1, help="only the first N tasks"),
+            ray: Optional[str] = RAY_OPTION, registry: Optional[str] = REGISTRY_OPTION,
+            replicas: int = REPLICAS_OPTION) -> None:
     """Run agent episodes on tasks, grade them, and append trajectories (resumable)."""
     from forager.agent.environment import EnvironmentSettings
     from forager.agent.tools import ToolSettings
@@ -273,15 +296,25 @@ def harvest(variant: str = typer.Option("mutate-fix", help="mutate-fix, issue-fi
     sampling = Sampling(temperature=base.temperature if temperature is None else temperature,
                         top_p=base.top_p if top_p is None else top_p,
                         max_tokens=base.max_tokens if max_tokens is None else max_tokens)
-    client()
+    endpoints = list(dict.fromkeys(endpoint or []))
+    executor = _cluster(ray, registry, concurrency, replicas)
+    if executor is None:
+        client()
     settings = HarvestSettings(
-        policy=policy, endpoint=endpoint, model=model, dialect_name=dialect, sampling=sampling,
+        policy=policy, endpoint=endpoints[0] if endpoints else None, model=model, dialect_name=dialect, sampling=sampling,
         limits=AgentLimits(max_turns=max_turns, max_context_tokens=max_context, max_seconds=episode_seconds,
                            max_format_errors=max_format_errors if max_format_errors is not None else
                            CWM_MAX_FORMAT_ERRORS if dialect.startswith("cwm") else AgentLimits().max_format_errors),
         env=EnvironmentSettings(tools=ToolSettings(bash_timeout=bash_timeout)), prompts_dir=prompts,
         bos=not no_bos)
-    summary = run(tasks, output, settings, concurrency=concurrency, attempts=attempts)
+    if len(endpoints) > 1:
+        from forager.harvest.endpoints import EndpointPool
+        settings.pool = EndpointPool(endpoints) if executor is None else _cluster_pool(endpoints)
+    try:
+        summary = run(tasks, output, settings, concurrency=concurrency, attempts=attempts, executor=executor)
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=False)
     print_summary(summary, output)
     if summary.interrupted:
         raise typer.Exit(130)
