@@ -9,13 +9,14 @@ completes once, with the first result, and the stage's driver-side callback is t
 from __future__ import annotations
 
 import functools
+import os
 import threading
 import time
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from forager.errors import ForagerError
 from forager.progress import console
@@ -31,7 +32,8 @@ class ClusterSettings(BaseModel):
     registry: str | None = None  # host:port every node and the driver reach
     slots: int = 2  # items at once per node
     replicas: int = 2  # nodes each image's work goes to
-    min_free_gb: float = 2.0  # a node with less free disk under its engine's data root is left out
+    # A node with less free disk under its engine's data root is left out.
+    min_free_gb: float = Field(default_factory=lambda: float(os.environ.get("FORAGER_NODE_MIN_FREE_GB", "2")))
 
 
 @dataclass
