@@ -42,6 +42,7 @@ class _Job:
     work: object
     value: object
     place: str
+    image: str
     image_id: str
     tries: int = 0
 
@@ -137,10 +138,10 @@ class RayExecutor:
     def submit(self, fn, /, *args) -> Future:
         return self.submit_work(functools.partial(_apply, fn, args), None)
 
-    def submit_work(self, work, value, place: str = "", image_id: str = "") -> Future:
+    def submit_work(self, work, value, place: str = "", image: str = "", image_id: str = "") -> Future:
         """Run `work(value, ctx)` on an agent: one of the homes of `place` (an image tag), which
-        pulls the image when it lacks it."""
-        job = _Job(Future(), work, value, place, image_id)
+        pulls `image` first when it lacks it."""
+        job = _Job(Future(), work, value, place, image, image_id)
         with self._lock:
             if self._closed:
                 raise RuntimeError("executor is shut down")
@@ -203,9 +204,9 @@ class RayExecutor:
                 continue
             if job.tries == 0 and not job.future.set_running_or_notify_cancel():
                 continue
-            self._in_registry(job.place)
+            self._in_registry(job.image)
             node = self.nodes[name]
-            ref = node.agent.run.remote(job.work, job.value, job.place, job.image_id)
+            ref = node.agent.run.remote(job.work, job.value, job.image, job.image_id)
             node.running[ref] = job
             node.free -= 1
         self._queue = waiting

@@ -33,8 +33,20 @@ class NodeStatus(BaseModel):
     host: str = ""
 
 
+_current: "NodeAgent | None" = None
+
+
+def current() -> "NodeAgent":
+    """The agent of the process a work function runs in (one agent per actor process)."""
+    if _current is None:
+        raise ForagerError("not running on a cluster node agent")
+    return _current
+
+
 class NodeAgent:
     def __init__(self, name: str, registry_address: str | None, min_free_gb: float):
+        global _current
+        _current = self
         self.name, self.registry = name, registry_address
         self.stop_event = threading.Event()
         self.pull_lock = threading.Lock()
@@ -73,6 +85,11 @@ class NodeAgent:
                 raise ForagerError(f"image {tag} is not on node {self.name} and no --registry was given to bring it")
             registry.pull(client(), self.registry, tag, image_id)
             return "pulled"
+
+    def publish(self, tag: str) -> None:
+        """An image built here goes to the registry, for the nodes that will need it."""
+        if self.registry and not registry.has(self.registry, tag):
+            registry.push(client(), self.registry, tag)
 
     def run(self, work, value, tag: str = "", image_id: str = ""):
         if tag:

@@ -27,8 +27,10 @@ class Item(Generic[T]):
     key: str  # unique within the run: what resume and the failure list go by
     value: T
     label: str = ""  # shown in progress; the key when empty
-    # Where it runs on a cluster: the image tag its work needs (placed by it) and that image's id.
+    # On a cluster: what places it (an image's content-hashed tag), and the image its node must
+    # hold first (default: the place) with that image's id.
     place: str = ""
+    image: str = ""
     image_id: str = ""
 
 
@@ -126,7 +128,8 @@ def run_items(items: Iterable[Item[T]], spec: RunSpec[T, R], jobs: int = 1,
 
         if hasattr(executor, "submit_work"):
             # A cluster: the stage's own work goes to a node (progress and counts stay here).
-            futures = {executor.submit_work(spec.work, item.value, item.place, item.image_id): item for item in todo}
+            futures = {executor.submit_work(spec.work, item.value, item.place, item.image or item.place,
+                                                item.image_id): item for item in todo}
             running = _Running(executor)
         else:
             futures = {executor.submit(one, item): item for item in todo}
