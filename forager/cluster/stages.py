@@ -106,10 +106,14 @@ class BuiltImage(BaseModel):
     logs: dict[str, str] = {}  # file name under logs/ -> text
 
 
-def build_on_node(force: bool, path: Path, ctx: ItemContext) -> BuiltImage:
-    """On the node: build and validate into scratch files, push the image to the registry."""
+def build_on_node(force: bool, job: tuple[Path, str, str], ctx: ItemContext) -> BuiltImage:
+    """On the node: build and validate into scratch files on the driver's base (pulled already),
+    push the image to the registry."""
     from forager.cluster.node_agent import current
+    from forager.images.base import pin_base
     from forager.images.pipeline import build_one
+    path, python, base = job
+    pin_base(python, base)
     with tempfile.TemporaryDirectory(prefix="forager-build-") as tmp:
         o = build_one(path, Path(tmp), force, say=ctx.say)
         if o.manifest is not None and o.status == "built":
@@ -147,8 +151,9 @@ def run_builds(executor, recipes: list[Path], out_dir: Path, force: bool, regist
         if not force and (m := _already_built(path, out_dir, registry_address)):
             outcomes[str(i)] = BuildOutcome(str(path), m.id, "up-to-date", manifest=m)
             continue
-        base = ensure_base(load_recipe(path).recipe.python)  # here, once: a node never builds a base
-        items.append(Item(str(i), path, label=path.stem, place=path.stem, image=base))
+        python = load_recipe(path).recipe.python
+        base = ensure_base(python)  # here, once: a node never builds a base
+        items.append(Item(str(i), (path, python, base), label=path.stem, place=path.stem, image=base))
 
     def on_result(item: Item, got: BuiltImage) -> None:
         logs = out_dir / "logs"
@@ -159,10 +164,10 @@ def run_builds(executor, recipes: list[Path], out_dir: Path, force: bool, regist
         if m is not None:
             m.build_log, m.validation_log = str(logs / f"{m.id}.build.log"), str(logs / f"{m.id}.validate.log")
             mf.save(m, out_dir)
-        outcomes[item.key] = BuildOutcome(str(item.value), got.name, got.status, got.message, m, got.seconds)
+        outcomes[item.key] = BuildOutcome(str(item.value[0]), got.name, got.status, got.message, m, got.seconds)
 
     def on_failure(item: Item, reason: str) -> None:
-        outcomes[item.key] = BuildOutcome(str(item.value), item.value.stem, "failed", reason)
+        outcomes[item.key] = BuildOutcome(str(item.value[0]), item.value[0].stem, "failed", reason)
 
     run_items(items, RunSpec(title="build-images on the cluster", work=functools.partial(build_on_node, force),
                              on_result=on_result, on_failure=on_failure), executor=executor)
