@@ -175,13 +175,15 @@ class RayExecutor:
                                              + [f"left out {k} ({v})" for k, v in self.left_out.items()]))
 
     # ---- dispatch
-    def _in_registry(self, tag: str) -> None:
-        """Push an image the registry lacks from the driver's engine, once per tag."""
+    def _in_registry(self, tag: str, image_id: str) -> None:
+        """Push an image the registry lacks (or holds under another id) from the driver's engine, once per tag."""
         if not self.s.registry or not tag or tag in self._pushed:
             return
         from forager.engine import client
         try:
-            if not registry.has(self.s.registry, tag):
+            if not registry.has(self.s.registry, tag, image_id):
+                if image_id and registry.local_id(client(), tag) not in (None, image_id):
+                    raise ForagerError(f"image {tag} on this engine is not the one its manifest names ({image_id[:19]})")
                 registry.push(client(), self.s.registry, tag)
             self._pushed[tag] = ""
         except ForagerError as exc:
@@ -204,7 +206,7 @@ class RayExecutor:
                 continue
             if job.tries == 0 and not job.future.set_running_or_notify_cancel():
                 continue
-            self._in_registry(job.image)
+            self._in_registry(job.image, job.image_id)
             node = self.nodes[name]
             ref = node.agent.run.remote(job.work, job.value, job.image, job.image_id)
             node.running[ref] = job

@@ -88,7 +88,8 @@ class NodeAgent:
 
     def publish(self, tag: str) -> None:
         """An image built here goes to the registry, for the nodes that will need it."""
-        if self.registry and not registry.has(self.registry, tag):
+        # A rebuilt tag (a new image id) replaces the registry's, as the new manifest names it.
+        if self.registry and not registry.has(self.registry, tag, registry.local_id(client(), tag) or ""):
             registry.push(client(), self.registry, tag)
 
     def run(self, work, value, tag: str = "", image_id: str = ""):

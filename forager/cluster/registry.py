@@ -53,13 +53,22 @@ def remote_name(address: str, tag: str) -> tuple[str, str]:
     return f"{address}/{repo}", version
 
 
-def has(address: str, tag: str) -> bool:
+def remote_id(address: str, tag: str) -> str | None:
+    """The image id the registry holds under `tag` (its config digest), or None."""
     repo, version = split_tag(tag)
     try:
-        r = httpx.head(f"http://{address}/v2/{repo}/manifests/{version}", headers={"Accept": MANIFEST_TYPES}, timeout=10)
+        r = httpx.get(f"http://{address}/v2/{repo}/manifests/{version}", headers={"Accept": MANIFEST_TYPES}, timeout=10)
     except httpx.HTTPError as exc:
         raise ForagerError(f"registry {address} cannot be reached ({type(exc).__name__})") from None
-    return r.status_code == 200
+    if r.status_code != 200:
+        return None
+    return (r.json().get("config") or {}).get("digest")
+
+
+def has(address: str, tag: str, image_id: str = "") -> bool:
+    """Whether the registry holds `tag` (as the image `image_id`, when given)."""
+    found = remote_id(address, tag)
+    return found is not None and (not image_id or found == image_id)
 
 
 def _stream_errors(lines) -> str:

@@ -134,7 +134,7 @@ def _already_built(path: Path, out_dir: Path, registry_address: str | None) -> M
         return None
     m = mf.load(p)
     ok = m.status == "ok" and m.recipe_hash == loaded.recipe.content_hash()
-    return m if ok and registry.has(registry_address, m.image_tag) else None
+    return m if ok and registry.has(registry_address, m.image_tag, m.image_id) else None
 
 
 def run_builds(executor, recipes: list[Path], out_dir: Path, force: bool, registry_address: str | None) -> list:

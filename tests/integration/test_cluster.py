@@ -160,3 +160,30 @@ def test_driver_killed_and_rerun_completes_without_duplicates(cluster, example_t
     assert_each_once(out, example_tasks)
     for name in ("node_a", "node_b"):
         assert forager_containers(cluster, name) == [], name
+
+
+def test_build_images_and_tasks_on_the_cluster(cluster, base_image, tmp_path):
+    from forager.cluster import registry
+    from forager.cluster.placement import rank
+    from forager.engine import client
+    from forager.records import ledger
+    from forager.records import manifest as mf
+    from forager.records.task import Task
+    from tests.conftest import EXAMPLE_RECIPE
+    images, tasks_out = tmp_path / "images", tmp_path / "tasks.jsonl"
+    res = forager("build-images", str(EXAMPLE_RECIPE), "-o", str(images), *ray_args(cluster), timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    m = mf.load(images / "minilib.json")  # written by the driver, with the node's logs beside it
+    assert m.status == "ok" and "passed" in (images / "logs" / "minilib.validate.log").read_text()
+    assert registry.has(cluster.registry_address, m.image_tag)
+    home = rank(EXAMPLE_RECIPE.stem, ["node_a", "node_b"])[0]
+    assert engine_of(cluster, home).images.get(m.image_tag).id == m.image_id
+    base_id = client().images.get(base_image).id
+    assert engine_of(cluster, home).images.get(base_image).id == base_id  # the driver's base, not rebuilt
+    res = forager("tasks", "--variant", "mutate-fix", "--images", str(images / "minilib.json"), "--per-image", "2",
+                  "--max-checks", "8", "-o", str(tasks_out), *ray_args(cluster), timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    tasks = list(read_lines(tasks_out, Task))
+    assert 1 <= len(tasks) <= 2 and all(t.image == m.image_tag for t in tasks)
+    attempts = list(read_lines(ledger.ledger_path(tasks_out), ledger.Attempt))
+    assert len({(a.manifest_id, a.key) for a in attempts}) == len(attempts) >= len(tasks)
