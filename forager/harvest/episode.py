@@ -114,12 +114,12 @@ def run_episode(task: Task, attempt: int, s: HarvestSettings, server: dict, labe
     t0 = time.monotonic()
     model = s.make_model(task)
     system, user = prompts_for(task, s)
-    ep, timings = Episode(), Timings()
+    ep, timings, used = Episode(), Timings(), None
     try:
         with EpisodeEnvironment(task, s.env, labels=labels) as env:
             timings.start_state = round(time.monotonic() - t0, 3)
-            with _endpoint(s) as endpoint:  # taken when the first turn is near, kept to the end
-                model = s.make_model(task, endpoint) if endpoint else model
+            with _endpoint(s) as used:  # taken when the first turn is near, kept to the end
+                model = s.make_model(task, used) if used else model
                 ep = Agent(model, env.tools, s.limits, stop=stop, dialect=s.dialect).run(system, user)
     except DiskLimitExceeded as exc:  # while the start state was prepared
         ep.status, ep.detail = ExitStatus.disk_limit, disk_detail(str(exc))
@@ -146,7 +146,8 @@ def run_episode(task: Task, attempt: int, s: HarvestSettings, server: dict, labe
         variant=task.variant, repo=task.repo, commit=task.commit or "", image=task.image, image_id=task.image_id,
         problem_statement=task.problem_statement, FAIL_TO_PASS=task.FAIL_TO_PASS, PASS_TO_PASS=task.PASS_TO_PASS,
         policy=s.policy, dialect=s.dialect.name, model=model.name,
-        sampling=model.sampling.model_dump(exclude_none=True), server=server, limits=s.limits.model_dump(),
+        sampling=model.sampling.model_dump(exclude_none=True), limits=s.limits.model_dump(),
+        server={**server, "endpoint": used} if used else server,  # the endpoint this episode kept
         messages=ep.messages, turns=ep.turns, exit_status=ep.status, exit_detail=ep.detail,
         submitted_patch=ep.patch or "", grading=grading, reward=1.0 if grading.resolved else 0.0,
         timings=timings, started_at=started)

@@ -187,3 +187,18 @@ def test_build_images_and_tasks_on_the_cluster(cluster, base_image, tmp_path):
     assert 1 <= len(tasks) <= 2 and all(t.image == m.image_tag for t in tasks)
     attempts = list(read_lines(ledger.ledger_path(tasks_out), ledger.Attempt))
     assert len({(a.manifest_id, a.key) for a in attempts}) == len(attempts) >= len(tasks)
+
+
+@pytest.mark.model
+def test_episodes_spread_over_endpoints_and_keep_theirs(cluster, local_server, tasks_dir, tmp_path, example_tasks):
+    """Two endpoints (the same real server under two names): episodes running at once take the
+    least busy, and each records the one it used for all its turns."""
+    out = tmp_path / "chat.jsonl"
+    second = local_server.replace("127.0.0.1", "localhost")
+    res = forager("harvest", "--tasks", str(tasks_dir / ALL_OPERATORS_TASKS), "--policy", "chat", "--endpoint", local_server,
+                  "--endpoint", second, "--model", "smollm2", "--limit", "4", "--max-turns", "1", "--max-context", "4096",
+                  "--max-tokens", "32", "--concurrency", "2", "-o", str(out), *ray_args(cluster), timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    trajs = list(read_lines(out, Trajectory))
+    assert len(trajs) == 4 and all(t.turns for t in trajs)
+    assert {t.server.endpoint for t in trajs} == {local_server, second}
