@@ -3,7 +3,8 @@
 #   node-engine.sh start NAME INDEX   # prints the engine's DOCKER_HOST
 #   node-engine.sh stop NAME
 # Each engine has its own data root, exec root (so its own containerd), socket, pid file and its
-# own bridge br-fa<INDEX> on 172.31.<100+INDEX>.0/24. Never --bridge=none on the host network:
+# own bridge br-fa<INDEX> on 198.18.<INDEX>.0/24 (a benchmarking range, RFC 2544, that no
+# Docker address pool uses). Never --bridge=none on the host network:
 # that deletes the host's docker0. The engine's own iptables stay off (the host engine owns the
 # DOCKER chains); this script adds only the rules of its own bridge (NAT out, forwarding), so
 # image builds on the node reach package indexes; episodes run with --network none anyway.
@@ -32,16 +33,16 @@ rules() {
 }
 
 start() {
-  local index=${1:?INDEX (1..150)}
+  local index=${1:?INDEX (1..250)}
   local bridge=br-fa$index
   mkdir -p "$root/data" "$root/exec"
   if ! ip link show "$bridge" >/dev/null 2>&1; then
     ip link add "$bridge" type bridge
-    ip addr add "172.31.$((100 + index)).1/24" dev "$bridge"
+    ip addr add "198.18.$index.1/24" dev "$bridge"
     ip link set "$bridge" up
   fi
   echo "$bridge" > "$root/bridge"
-  rules "$bridge" "172.31.$((100 + index)).0/24" -A
+  rules "$bridge" "198.18.$index.0/24" -A
   nohup dockerd --data-root "$root/data" --exec-root "$root/exec" -H "unix://$sock" --pidfile "$root/dockerd.pid" \
     --bridge "$bridge" --iptables=false --ip-masq=false --cgroup-parent "/forager-$name" >"$root/dockerd.log" 2>&1 &
   for _ in $(seq 1 60); do
@@ -65,7 +66,7 @@ stop() {
   fi
   if [ -f "$root/bridge" ]; then
     local bridge; bridge=$(cat "$root/bridge")
-    rules "$bridge" "172.31.$((100 + ${bridge#br-fa})).0/24" -D
+    rules "$bridge" "198.18.${bridge#br-fa}.0/24" -D
     ip link del "$bridge" 2>/dev/null || true
   fi
   if [ "${KEEP_DATA:-0}" != 1 ]; then rm -rf "$root" 2>/dev/null || say "$name: could not remove $root"; fi

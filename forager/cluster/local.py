@@ -66,6 +66,9 @@ class LocalCluster:
     nodes: dict[str, Node] = field(default_factory=dict)
     head_pgid: int = 0
     registry: RegistryServer | None = None
+    # Bridges and engine names of this process's nodes: two clusters on one machine (a test run
+    # and a benchmark) never share one.
+    base_index: int = field(default_factory=lambda: (os.getpid() % 80) * 3)
 
     @property
     def address(self) -> str:
@@ -96,14 +99,14 @@ class LocalCluster:
         return self
 
     def start_engine(self, node: Node) -> None:
-        out = subprocess.run(["bash", str(ENGINE_SCRIPT), "start", self.engine_name(node.name), str(node.index)],
+        out = subprocess.run(["bash", str(ENGINE_SCRIPT), "start", self.engine_name(node.name), str(self.base_index + node.index)],
                              capture_output=True, text=True, timeout=120)
         if out.returncode != 0:
             raise ForagerError(f"engine of {node.name} did not start: {out.stderr.strip()[-300:]}")
         node.docker_host = out.stdout.strip().splitlines()[-1]
 
     def engine_name(self, name: str) -> str:
-        return f"{self.workdir.name}-{name}"
+        return f"{os.getpid()}-{name}"
 
     def add_node(self, name: str, index: int, engine: bool = True, cpus: int = 2) -> Node:
         node = self.nodes.get(name) or Node(name, index)
