@@ -43,6 +43,26 @@ def base_build(python: str = typer.Option("3.11", help="Python minor version"),
     console.print(f"base image: {build_base(python, origin='auto', force=force)}")
 
 
+RAY_OPTION = typer.Option(None, "--ray", help="run on the Ray cluster at HOST:PORT (or auto); needs "
+                          "pip install 'forager[cluster]'")
+REGISTRY_OPTION = typer.Option(None, "--registry", help="with --ray: the registry HOST:PORT images go to "
+                               "nodes through (default $FORAGER_REGISTRY)")
+REPLICAS_OPTION = typer.Option(2, "--replicas", min=1, help="with --ray: nodes each image's work is placed on")
+
+
+def _cluster(address: Optional[str], registry: Optional[str], slots: int, replicas: int):
+    """A RayExecutor when --ray is given (Ray is imported only then); None for a local run."""
+    if not address:
+        return None
+    from forager.cluster.session import open_cluster
+    return open_cluster(address, registry or os.environ.get("FORAGER_REGISTRY") or None, slots, replicas)
+
+
+def _cluster_pool(endpoints: List[str]):
+    from forager.cluster.session import endpoint_pool
+    return endpoint_pool(endpoints)
+
+
 @app.command("build-images")
 def build_images(sources: List[str] = typer.Argument(..., help="recipe files, owner/name@commit, git URL@commit, "
                                                      "local git repositories, or files listing them"),
@@ -50,7 +70,9 @@ def build_images(sources: List[str] = typer.Argument(..., help="recipe files, ow
                  out: Path = typer.Option(IMAGES_DIR, "--out", "-o", help="manifest folder"),
                  recipes_out: Path = typer.Option(Path("recipes/inferred"), "--recipes-out",
                                                   help="where recipes inferred for non-recipe sources go"),
-                 force: bool = typer.Option(False, help="rebuild and revalidate even when up to date")) -> None:
+                 force: bool = typer.Option(False, help="rebuild and revalidate even when up to date"),
+                 ray: Optional[str] = RAY_OPTION, registry: Optional[str] = REGISTRY_OPTION,
+                 replicas: int = REPLICAS_OPTION) -> None:
     """Build and validate one repository image per recipe (inferring recipes for repositories)."""
     from forager.engine import client
     from forager.images.pipeline import build_images as run
@@ -63,9 +85,14 @@ def build_images(sources: List[str] = typer.Argument(..., help="recipe files, ow
         load_recipe(path)
     client()  # one clear line when no engine answers, before any progress bar
     failed = False
+    if repos and ray:
+        raise ForagerError("--ray builds recipe files: infer recipes for repositories first ('forager recipe infer')")
     if repos:
         failed = _infer(repos, recipes_out, out, jobs)
-    outcomes = run(files, out, jobs=jobs, force=force) if files else []
+    if ray and files:
+        outcomes = _builds_on_cluster(ray, registry, replicas, jobs, files, out, force)
+    else:
+        outcomes = run(files, out, jobs=jobs, force=force) if files else []
     from forager.tables import Col, fitted
     cols = [Col("recipe", is_id=True), Col("status", keep=9), Col("passed", keep=8), Col("failed+error", keep=7),
             Col("flaky", keep=3), Col("suite s", keep=2), Col("took s", keep=1)]
@@ -80,6 +107,15 @@ def build_images(sources: List[str] = typer.Argument(..., help="recipe files, ow
         console.print(fitted(console, "build-images", cols, rows))
     if failed or any(o.status in ("failed", "rejected") for o in outcomes):
         raise typer.Exit(1)
+
+
+def _builds_on_cluster(address, registry, replicas, jobs, files, out, force) -> list:
+    from forager.cluster.stages import run_builds
+    executor = _cluster(address, registry, jobs, replicas)
+    try:
+        return run_builds(executor, files, out, force, executor.s.registry)
+    finally:
+        executor.shutdown(wait=False)
 
 
 def _infer(repos, recipes_dir: Path, images_dir: Path, jobs: int, repairer=None) -> bool:
@@ -175,7 +211,9 @@ def tasks(variant: str = typer.Option(..., help="mutate-fix or issue-fix"),
           verify_sample: int = typer.Option(0, "--verify-sample", min=0, help="mutate-fix: per image, K random "
                                             "mutants kept from their covering tests run again with the whole "
                                             "suite; any difference in FAIL_TO_PASS or PASS_TO_PASS fails"),
-          images_dir: Path = typer.Option(IMAGES_DIR, "--images-dir")) -> None:
+          images_dir: Path = typer.Option(IMAGES_DIR, "--images-dir"),
+          ray: Optional[str] = RAY_OPTION, registry: Optional[str] = REGISTRY_OPTION,
+          replicas: int = REPLICAS_OPTION) -> None:
     """Generate validated tasks from built images (resumable: a rerun skips what is done)."""
     from forager.engine import client
     from forager.records.manifest import resolve
@@ -197,8 +235,25 @@ def tasks(variant: str = typer.Option(..., help="mutate-fix or issue-fix"),
             raise ForagerError("--statement model needs --endpoint (an OpenAI-compatible server)")
         options = dict(seed=seed, max_candidates=max_candidates, per_image=per_image, statement=statement,
                        endpoint=endpoint, model=model)
+    if ray:
+        _tasks_on_cluster(ray, registry, replicas, jobs, chosen.name, manifests, output, options)
+        return
     summary = chosen.generate(manifests, output, options, jobs)
     if summary.failed_images:
+        raise typer.Exit(1)
+
+
+def _tasks_on_cluster(address, registry, replicas, jobs, variant, manifests, output, options) -> None:
+    from forager.cluster.stages import run_tasks
+    executor = _cluster(address, registry, jobs, replicas)
+    try:
+        failed = run_tasks(executor, variant, manifests, output, options)
+    finally:
+        executor.shutdown(wait=False)
+    for image, why in failed.items():
+        console.print(f"image {image} failed: {why}", markup=False, highlight=False)
+    console.print(f"tasks: {output}")
+    if failed:
         raise typer.Exit(1)
 
 
@@ -222,7 +277,8 @@ def _check_operators(ops: Optional[List[str]]) -> None:
 def harvest(variant: str = typer.Option("mutate-fix", help="mutate-fix, issue-fix or all"),
             tasks_file: Path = typer.Option(Path("tasks.jsonl"), "--tasks", help="tasks JSONL"),
             policy: str = typer.Option("cwm", help="cwm (raw completions), chat or oracle"),
-            endpoint: Optional[str] = typer.Option(None, help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1"),
+            endpoint: Optional[List[str]] = typer.Option(None, help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1; "
+                                                         "repeat it for several (each episode takes the least busy)"),
             model: str = typer.Option("facebook/cwm", help="model name sent to the server"),
             output: Path = typer.Option(Path("trajectories.jsonl"), "--output", "-o"),
             concurrency: int = typer.Option(4, min=1, help="episodes at once"),
@@ -243,7 +299,9 @@ def harvest(variant: str = typer.Option("mutate-fix", help="mutate-fix, issue-fi
             bash_timeout: float = typer.Option(120, help="seconds per bash command"),
             prompts: Optional[Path] = typer.Option(None, help="folder with your own prompt templates"),
             no_bos: bool = typer.Option(False, help="cwm: the server adds <|begin_of_text|> itself"),
-            limit: Optional[int] = typer.Option(None, min=1, help="only the first N tasks")) -> None:
+            limit: Optional[int] = typer.Option(None, min=1, help="only the first N tasks"),
+            ray: Optional[str] = RAY_OPTION, registry: Optional[str] = REGISTRY_OPTION,
+            replicas: int = REPLICAS_OPTION) -> None:
     """Run agent episodes on tasks, grade them, and append trajectories (resumable)."""
     from forager.agent.environment import EnvironmentSettings
     from forager.agent.tools import ToolSettings
@@ -273,15 +331,25 @@ def harvest(variant: str = typer.Option("mutate-fix", help="mutate-fix, issue-fi
     sampling = Sampling(temperature=base.temperature if temperature is None else temperature,
                         top_p=base.top_p if top_p is None else top_p,
                         max_tokens=base.max_tokens if max_tokens is None else max_tokens)
-    client()
+    endpoints = list(dict.fromkeys(endpoint or []))
+    executor = _cluster(ray, registry, concurrency, replicas)
+    if executor is None:
+        client()
     settings = HarvestSettings(
-        policy=policy, endpoint=endpoint, model=model, dialect_name=dialect, sampling=sampling,
+        policy=policy, endpoint=endpoints[0] if endpoints else None, model=model, dialect_name=dialect, sampling=sampling,
         limits=AgentLimits(max_turns=max_turns, max_context_tokens=max_context, max_seconds=episode_seconds,
                            max_format_errors=max_format_errors if max_format_errors is not None else
                            CWM_MAX_FORMAT_ERRORS if dialect.startswith("cwm") else AgentLimits().max_format_errors),
         env=EnvironmentSettings(tools=ToolSettings(bash_timeout=bash_timeout)), prompts_dir=prompts,
         bos=not no_bos)
-    summary = run(tasks, output, settings, concurrency=concurrency, attempts=attempts)
+    if len(endpoints) > 1:
+        from forager.harvest.endpoints import EndpointPool
+        settings.pool = EndpointPool(endpoints) if executor is None else _cluster_pool(endpoints)
+    try:
+        summary = run(tasks, output, settings, concurrency=concurrency, attempts=attempts, executor=executor)
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=False)
     print_summary(summary, output)
     if summary.interrupted:
         raise typer.Exit(130)

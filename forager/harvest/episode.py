@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,23 +42,27 @@ class HarvestSettings:
     dialect_name: str | None = None  # None: the policy's default (DEFAULT_DIALECT)
     # What the harvest learnt from the server once (tokenize route, context, who adds BOS).
     server: dict = field(default_factory=dict)
+    # Several endpoints: the pool each episode takes the least busy one from (EndpointPool or a
+    # cluster's); None: `endpoint` for every episode.
+    pool: object | None = None
 
     @property
     def dialect(self) -> Dialect:
         return Dialect(self.dialect_name or DEFAULT_DIALECT[self.policy])
 
-    def make_model(self, task: Task) -> Model:
+    def make_model(self, task: Task, endpoint: str | None = None) -> Model:
         if self.policy == "oracle":
             return OraclePolicy(task.gold_patch)
-        if not self.endpoint:
+        endpoint = endpoint or self.endpoint
+        if not endpoint:
             raise ForagerError(f"--endpoint is needed for the {self.policy} policy")
         d = self.dialect
         if self.policy == "cwm":
-            model = CompletionsModel(self.endpoint, self.model, self.sampling, bos=self.bos,
+            model = CompletionsModel(endpoint, self.model, self.sampling, bos=self.bos,
                                      assistant_prefix=d.assistant_prefix, stop=d.stop,
                                      context_limit=self.limits.max_context_tokens)
         else:
-            model = ChatModel(self.endpoint, self.model, self.sampling, timeout=600, api_key=None,
+            model = ChatModel(endpoint, self.model, self.sampling, timeout=600, api_key=None,
                               context_limit=self.limits.max_context_tokens)
         if self.server and isinstance(model, CompletionsModel):
             model.use(self.server)
@@ -100,16 +105,30 @@ def first_messages(task: Task, s: HarvestSettings) -> list[Message]:
     return [Message(role="system", content=system), Message(role="user", content=user)]
 
 
+@contextmanager
+def _endpoint(s: HarvestSettings):
+    if s.pool is None or s.policy == "oracle":
+        yield None
+        return
+    endpoint = s.pool.acquire()
+    try:
+        yield endpoint
+    finally:
+        s.pool.release(endpoint)
+
+
 def run_episode(task: Task, attempt: int, s: HarvestSettings, server: dict, labels: dict, stop=None) -> Trajectory:
     started = datetime.now(timezone.utc).isoformat()
     t0 = time.monotonic()
     model = s.make_model(task)
     system, user = prompts_for(task, s)
-    ep, timings = Episode(), Timings()
+    ep, timings, used = Episode(), Timings(), None
     try:
         with EpisodeEnvironment(task, s.env, labels=labels) as env:
             timings.start_state = round(time.monotonic() - t0, 3)
-            ep = Agent(model, env.tools, s.limits, stop=stop, dialect=s.dialect).run(system, user)
+            with _endpoint(s) as used:  # taken when the first turn is near, kept to the end
+                model = s.make_model(task, used) if used else model
+                ep = Agent(model, env.tools, s.limits, stop=stop, dialect=s.dialect).run(system, user)
     except DiskLimitExceeded as exc:  # while the start state was prepared
         ep.status, ep.detail = ExitStatus.disk_limit, disk_detail(str(exc))
     except (ForagerError, DockerException) as exc:
@@ -136,7 +155,8 @@ def run_episode(task: Task, attempt: int, s: HarvestSettings, server: dict, labe
         image=task.image, image_id=task.image_id,
         problem_statement=task.problem_statement, FAIL_TO_PASS=task.FAIL_TO_PASS, PASS_TO_PASS=task.PASS_TO_PASS,
         policy=s.policy, dialect=s.dialect.name, model=model.name,
-        sampling=model.sampling.model_dump(exclude_none=True), server=server, limits=s.limits.model_dump(),
+        sampling=model.sampling.model_dump(exclude_none=True), limits=s.limits.model_dump(),
+        server={**server, "endpoint": used} if used else server,  # the endpoint this episode kept
         messages=ep.messages, turns=ep.turns, exit_status=ep.status, exit_detail=ep.detail,
         submitted_patch=ep.patch or "", grading=grading, reward=1.0 if grading.resolved else 0.0,
         timings=timings, started_at=started)

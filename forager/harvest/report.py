@@ -19,6 +19,8 @@ def print_summary(s: HarvestSummary, out: Path) -> None:
     table.add_row("[bold]written", str(s.written))
     table.add_row("resolved", str(s.resolved))
     table.add_row("already done", str(s.skipped))
+    if s.duplicates:
+        table.add_row("late duplicates dropped", str(s.duplicates))
     console.print(table)
     for err in s.errors:
         console.print(f"[red]episode failed[/red]: {err}", markup=True)

@@ -29,6 +29,7 @@ class HarvestSummary:
     statuses: Counter = field(default_factory=Counter)
     tokens: int = 0
     interrupted: bool = False
+    duplicates: int = 0  # late duplicates dropped
     errors: list[str] = field(default_factory=list)
 
 
@@ -72,9 +73,13 @@ def probe_server(task: Task, s: HarvestSettings) -> dict:
     return server
 
 
-def harvest(tasks: list[Task], out: Path, s: HarvestSettings, concurrency: int = 1, attempts: int = 1) -> HarvestSummary:
+def harvest(tasks: list[Task], out: Path, s: HarvestSettings, concurrency: int = 1, attempts: int = 1,
+            executor=None) -> HarvestSummary:
+    """`executor`: where episodes run (None: threads here; a cluster's RayExecutor). This process
+    writes every line either way."""
     summary = HarvestSummary()
     jobs, summary.skipped = pending_jobs(tasks, out, attempts)
+    written = {(t.instance_id, t.attempt) for t in read_lines(out, Trajectory)}
     run_id = uuid.uuid4().hex[:12]
     labels = {f"{LABEL}.run": run_id}
     server = probe_server(tasks[0], s) if tasks and s.policy != "oracle" else {}
@@ -85,6 +90,10 @@ def harvest(tasks: list[Task], out: Path, s: HarvestSettings, concurrency: int =
         return run_episode(task, attempt, s, server, labels, stop=ctx.stop)
 
     def on_result(item: Item, traj: Trajectory) -> None:
+        if (traj.instance_id, traj.attempt) in written:
+            summary.duplicates += 1  # a rerun elsewhere of an episode already written (at-least-once): dropped
+            return
+        written.add((traj.instance_id, traj.attempt))
         write_grading_log(out, traj)
         append_line(out, traj)
         summary.written += 1
@@ -96,10 +105,10 @@ def harvest(tasks: list[Task], out: Path, s: HarvestSettings, concurrency: int =
         rate = summary.tokens / max(1e-6, time.monotonic() - t_start)
         return f"running {running}, done {summary.written}, resolved {summary.resolved}, {rate:.1f} tok/s"
 
-    items = [Item(f"{t.instance_id}#{a}", (t, a)) for t, a in jobs]
+    items = [Item(f"{t.instance_id}#{a}", (t, a), place=t.image, image_id=t.image_id) for t, a in jobs]
     report = run_items(items, RunSpec(
         title="harvest", work=work, on_result=on_result, item_bars=False, status=status,
         on_failure=lambda item, reason: summary.errors.append(f"{item.key}: {reason}"),
-        cleanup=lambda: _remove_run_containers(run_id)), jobs=concurrency)
+        cleanup=lambda: _remove_run_containers(run_id) if executor is None else None), jobs=concurrency, executor=executor)
     summary.interrupted = report.interrupted
     return summary

@@ -130,6 +130,13 @@ def build_base(python: str, origin: str = "auto", force: bool = False) -> str:
 
 
 _ensure_lock = threading.Lock()
+_pinned: dict[str, str] = {}
+
+
+def pin_base(python: str, tag: str) -> None:
+    """Use `tag` as the base for `python` in this process: a cluster node builds on the base the
+    driver chose (pulled from the registry), never on one of its own."""
+    _pinned[python] = tag
 
 
 @functools.lru_cache(maxsize=None)
@@ -154,4 +161,4 @@ def ensure_base(python: str) -> str:
     bootstrapped offline). By content hash, not the moving alias: another Forager checkout on the
     same engine may have moved the alias to a base with other helpers."""
     with _ensure_lock:
-        return build_base(python, origin="auto")
+        return _pinned.get(python) or build_base(python, origin="auto")

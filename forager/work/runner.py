@@ -27,6 +27,11 @@ class Item(Generic[T]):
     key: str  # unique within the run: what resume and the failure list go by
     value: T
     label: str = ""  # shown in progress; the key when empty
+    # On a cluster: what places it (an image's content-hashed tag), and the image its node must
+    # hold first (default: the place) with that image's id.
+    place: str = ""
+    image: str = ""
+    image_id: str = ""
 
 
 @dataclass
@@ -121,12 +126,20 @@ def run_items(items: Iterable[Item[T]], spec: RunSpec[T, R], jobs: int = 1,
                 with lock:
                     running[0] -= 1
 
-        futures = {executor.submit(one, item): item for item in todo}
+        if hasattr(executor, "submit_work"):
+            # A cluster: the stage's own work goes to a node (progress and counts stay here).
+            futures = {executor.submit_work(spec.work, item.value, item.place, item.image or item.place,
+                                                item.image_id): item for item in todo}
+            running = _Running(executor)
+        else:
+            futures = {executor.submit(one, item): item for item in todo}
         try:
             _collect(futures, spec, report, bar, overall, running)
         except KeyboardInterrupt:
             report.interrupted = True
             stop.set()
+            if hasattr(executor, "stop"):
+                executor.stop()
             console.print("interrupted: finishing cleanup (Ctrl-C again to force)")
             for f in futures:
                 f.cancel()
@@ -140,6 +153,16 @@ def run_items(items: Iterable[Item[T]], spec: RunSpec[T, R], jobs: int = 1,
                 executor.shutdown(wait=not report.interrupted)
     report.seconds = time.monotonic() - t0
     return report
+
+
+class _Running:
+    """`running[0]` of an executor that counts its running items itself."""
+
+    def __init__(self, executor):
+        self.executor = executor
+
+    def __getitem__(self, i: int) -> int:
+        return self.executor.running()
 
 
 def _collect(futures: dict[Future, Item], spec: RunSpec, report: RunReport, bar, overall, running) -> None:

@@ -17,7 +17,7 @@ LAYERS = [
     # host code may share their rules (e.g. which files grading protects).
     {"__init__", "errors", "paths", "hashing", "jsonio", "progress", "tables", "helpers"},
     {"records"},
-    {"engine", "disk", "containers", "channel", "work"},
+    {"engine", "disk", "containers", "channel", "gc", "work"},
     {"testsuite"},
     {"images"},
     {"recipes"},
@@ -28,7 +28,7 @@ LAYERS = [
     {"export"},
     {"cluster"},
     {"serve"},
-    {"gc", "demo", "cli"},
+    {"demo", "cli"},
 ]
 LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}
 
