@@ -95,6 +95,7 @@ def test_noxfile_literal_installs():
 def test_requirement_files_for_tests_first():
     files = ["requirements.txt", "requirements-dev.txt", "requirements/test.txt", "docs/requirements.txt", "setup.py"]
     assert requirement_files_for_tests(files) == ["requirements/test.txt", "requirements-dev.txt"]
+    assert requirement_files_for_tests(["test_requirements.txt", "requirements.txt"]) == ["test_requirements.txt"]
 
 
 WORKFLOW = """
