@@ -158,8 +158,31 @@ def unittest_via_pytest(cand: Candidate, logs: str) -> Candidate | None:
                  "unittest tests run by pytest", test=test, install=install)
 
 
-FIXERS = (unavailable_apt, scm_version, release_date, unreachable_vcs, missing_module, unknown_option, uncollectable,
-          unittest_via_pytest)
+_CRASH = re.compile(r"INTERNALERROR> Plugin: ([\w.-]+), Hook:")
+_RECORDED = re.compile(r"=== pytest plugins: \[([^\]]*)\]")
+
+
+def crashing_plugin(cand: Candidate, logs: str) -> Candidate | None:
+    """A pytest plugin that crashes the session (INTERNALERROR in its hook, e.g. pytest-memray
+    without pytest's cache, which the validator turns off so runs never write into the tree):
+    the distribution that provides it is uninstalled."""
+    m = _CRASH.search(logs)
+    if not m or cand.recipe.test.framework != "pytest":
+        return None
+    obj = m.group(1)
+    recorded = [n.strip(" '\"") for n in (_RECORDED.findall(logs) or [""])[-1].split(",") if n.strip()]
+    name = next((n for n in recorded if obj.startswith(n) or n.startswith(obj)), obj)
+    script = ("from importlib.metadata import distributions as d; print(*{x.metadata['Name'] for x in d() "
+              f"for e in x.entry_points if e.group == 'pytest11' and e.name == {name!r}}})")
+    line = f"python -c {shlex.quote(script)} | xargs -r uv pip uninstall --python python"
+    if line in cand.recipe.install:
+        return None
+    return _with(cand, f"without plugin {name}", f"the pytest plugin {name!r} crashed the session ({obj}): "
+                 "the distribution providing it is uninstalled", install=add_install(cand.recipe.install, line))
+
+
+FIXERS = (unavailable_apt, scm_version, release_date, unreachable_vcs, missing_module, unknown_option, crashing_plugin,
+          uncollectable, unittest_via_pytest)
 
 
 def fix(cand: Candidate, attempt: Attempt, build_log: str = "", validation_log: str = "") -> Candidate | None:

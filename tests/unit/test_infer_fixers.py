@@ -92,3 +92,18 @@ def test_fixer_installs_go_before_the_final_reinstall_of_the_project():
     cand = _cand(install=["pip install -q uv", "uv pip install --python python --reinstall -e .", f"{SELF_LAST} -e ."])
     got = _fix(cand, "E   ModuleNotFoundError: No module named 'yaml'")
     assert got.recipe.install[-2].endswith("pyyaml") and got.recipe.install[-1] == f"{SELF_LAST} -e ."
+
+
+def test_a_plugin_that_crashes_the_session_is_uninstalled(tmp_path):
+    import subprocess
+    import sys
+    log = ("=== pytest plugins: ['anyio', 'memray', 'timeout']\nINTERNALERROR> Plugin: memray_manager, Hook: "
+           "pytest_runtest_makereport\nINTERNALERROR> AttributeError: 'Config' object has no attribute 'cache'\n")
+    got = _fix(_cand(), log)
+    line = got.recipe.install[-1]
+    assert line.endswith("| xargs -r uv pip uninstall --python python") and "'memray'" in line
+    assert _fix(got, log) is None  # once only
+    # the look-up itself names the distribution of an installed plugin (pytest's own pytest11 plugins here: none
+    # is called memray, so nothing is printed)
+    script = line.split(" | ")[0].replace("python -c", f"{sys.executable} -c", 1)
+    assert subprocess.run(script, shell=True, capture_output=True, text=True, check=True).stdout.strip() == ""
