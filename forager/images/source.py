@@ -92,8 +92,8 @@ def _export_commit(repo: git.Repo, commit: str, dest: Path) -> list[str]:
         repo.git.read_tree(commit, env=env)
         missing = _missing_blobs(repo, commit)
         if missing:
-            repo.git.execute(["git", f"--git-dir={repo.git_dir}", "update-index", "--force-remove", "--", *missing],
-                             env=env)
+            repo.git.execute(["git", f"--git-dir={repo.git_dir}", f"--work-tree={dest}", "update-index", "--force-remove",
+                              "--", *missing], env=env)
         repo.git.execute(["git", f"--git-dir={repo.git_dir}", f"--work-tree={dest}", "checkout-index", "-a", "-f"],
                          env=env)
     return missing
