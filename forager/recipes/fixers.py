@@ -181,8 +181,20 @@ def crashing_plugin(cand: Candidate, logs: str) -> Candidate | None:
                  "the distribution providing it is uninstalled", install=add_install(cand.recipe.install, line))
 
 
+def traceback_crash(cand: Candidate, logs: str) -> Candidate | None:
+    """pytest crashes while formatting a failure's traceback (CPython 3.11.2, Debian bookworm's
+    Python: 'AST constructor recursion depth mismatch' when pytest parses the source): tracebacks are
+    printed natively, which reads no source through ast."""
+    if "AST constructor recursion depth mismatch" not in logs or cand.recipe.test.framework != "pytest" \
+            or "--tb=native" in cand.recipe.test.command:
+        return None
+    test = cand.recipe.test.model_copy(update={"command": cand.recipe.test.command + " --tb=native"})
+    return _with(cand, "native tracebacks", "pytest crashed formatting a traceback (AST constructor recursion depth "
+                 "mismatch, a CPython 3.11.2 bug): --tb=native", test=test)
+
+
 FIXERS = (unavailable_apt, scm_version, release_date, unreachable_vcs, missing_module, unknown_option, crashing_plugin,
-          uncollectable, unittest_via_pytest)
+          traceback_crash, uncollectable, unittest_via_pytest)
 
 
 def fix(cand: Candidate, attempt: Attempt, build_log: str = "", validation_log: str = "") -> Candidate | None:

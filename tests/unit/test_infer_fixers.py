@@ -107,3 +107,11 @@ def test_a_plugin_that_crashes_the_session_is_uninstalled(tmp_path):
     # is called memray, so nothing is printed)
     script = line.split(" | ")[0].replace("python -c", f"{sys.executable} -c", 1)
     assert subprocess.run(script, shell=True, capture_output=True, text=True, check=True).stdout.strip() == ""
+
+
+def test_a_crash_while_formatting_a_traceback_turns_to_native_tracebacks():
+    log = "INTERNALERROR>   File \"/usr/lib/python3.11/ast.py\", line 50, in parse\n" \
+          "INTERNALERROR> SystemError: AST constructor recursion depth mismatch (before=117, after=170)\n"
+    got = _fix(_cand(), log)
+    assert got.recipe.test.command.endswith(" --tb=native")
+    assert _fix(got, log) is None
