@@ -25,7 +25,8 @@ MODULE_DISTS = {
 MAX_IGNORED = 5
 _MISSING = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 _UNRECOGNIZED = re.compile(r"error: unrecognized arguments: (.+)")
-_UNCOLLECTABLE = re.compile(r"ERROR collecting ([\w./-]+\.py)")
+# The section header, or the short summary's line (the header may be cut off a long output's tail).
+_UNCOLLECTABLE = re.compile(r"ERROR collecting ([\w./-]+\.py)|^ERROR ([\w./-]+\.py)(?: - |\s*$)", re.M)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _SCM = re.compile(r"setuptools.scm.*unable to detect version|Unable to detect version", re.I)
 
@@ -77,7 +78,7 @@ def scm_version(cand: Candidate, logs: str) -> Candidate | None:
 
 
 def uncollectable(cand: Candidate, logs: str) -> Candidate | None:
-    files = list(dict.fromkeys(_UNCOLLECTABLE.findall(logs)))
+    files = list(dict.fromkeys(a or b for a, b in _UNCOLLECTABLE.findall(logs)))
     already = cand.recipe.test.command.count("--ignore=")
     if not files or already + len(files) > MAX_IGNORED or cand.recipe.test.framework != "pytest":
         return None

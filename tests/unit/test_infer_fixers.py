@@ -115,3 +115,10 @@ def test_a_crash_while_formatting_a_traceback_turns_to_native_tracebacks():
     got = _fix(_cand(), log)
     assert got.recipe.test.command.endswith(" --tb=native")
     assert _fix(got, log) is None
+
+
+def test_an_uncollectable_file_is_found_from_the_short_summary_too():
+    log = ("ERROR tests/unit/test_build_c_ext.py - KeyError: 'headers'\n"
+           "ERROR tests/test_x.py::test_y - RuntimeError\n")
+    got = _fix(_cand(), log)
+    assert got.recipe.test.command.endswith(" --ignore=tests/unit/test_build_c_ext.py")
