@@ -69,8 +69,14 @@ def build_repo_image(plan: BuildPlan, log_path: Path) -> str:
     """Build the image for `plan`; returns the image id."""
     with tempfile.TemporaryDirectory(prefix="forager-build-", dir=paths.cache("tmp")) as tmp:
         ctx = Path(tmp)
-        source.materialize(plan.loaded, plan.commit, ctx / "testbed")
+        missing = source.materialize(plan.loaded, plan.commit, ctx / "testbed")
         (ctx / "Dockerfile").write_text(_dockerfile(plan))
         (ctx / "install.sh").write_text(_install_script(plan.loaded))
-        return build(ctx, plan.tag, log_path, labels={"forager.kind": "repo",
-                                                      "forager.recipe": plan.loaded.recipe.name})
+        try:
+            return build(ctx, plan.tag, log_path, labels={"forager.kind": "repo",
+                                                          "forager.recipe": plan.loaded.recipe.name})
+        finally:
+            if missing:
+                with log_path.open("a") as log:
+                    log.write(f"=== {len(missing)} file(s) of the commit are not in the git mirror and were left "
+                              f"out of /testbed: {', '.join(missing[:20])}\n")

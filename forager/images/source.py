@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -81,15 +82,32 @@ def source_digest(loaded: LoadedRecipe) -> tuple[str, str | None]:
     return commit, commit
 
 
-def _export_commit(repo: git.Repo, commit: str, dest: Path) -> None:
+def _export_commit(repo: git.Repo, commit: str, dest: Path) -> list[str]:
     """Write the commit's tree into dest. Not `git archive`: it drops `export-ignore` paths,
-    and some repositories mark their tests that way."""
+    and some repositories mark their tests that way. Returns the paths left out because the
+    repository lacks their blobs (a mirror snapshot without its largest files)."""
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
         repo.git.read_tree(commit, env=env)
+        missing = _missing_blobs(repo, commit)
+        if missing:
+            repo.git.execute(["git", f"--git-dir={repo.git_dir}", f"--work-tree={dest}", "update-index", "--force-remove",
+                              "--", *missing], env=env)
         repo.git.execute(["git", f"--git-dir={repo.git_dir}", f"--work-tree={dest}", "checkout-index", "-a", "-f"],
                          env=env)
+    return missing
+
+
+def _missing_blobs(repo: git.Repo, commit: str) -> list[str]:
+    """Paths of the commit's tree whose blobs the repository does not hold."""
+    entries = [ln.split("\t", 1) for ln in repo.git.ls_tree("-r", "--full-tree", commit).splitlines() if "\t" in ln]
+    blobs = [(meta.split()[2], path) for meta, path in entries if meta.split()[1] == "blob"]
+    if not blobs:
+        return []
+    res = subprocess.run(["git", f"--git-dir={repo.git_dir}", "cat-file", "--batch-check"], capture_output=True, text=True,
+                         input="".join(f"{sha}\n" for sha, _ in blobs), check=True)
+    return [path for (sha, path), line in zip(blobs, res.stdout.splitlines()) if line.endswith(" missing")]
 
 
 def _copy_local(src: Path, dest: Path) -> None:
@@ -111,17 +129,19 @@ def _full_history(repo: git.Repo, commit: str, dest: Path) -> None:
     clone.git.remote("remove", "origin")
 
 
-def materialize(loaded: LoadedRecipe, commit: str | None, dest: Path) -> None:
-    """Write the repository tree (with its .git) that becomes /testbed."""
+def materialize(loaded: LoadedRecipe, commit: str | None, dest: Path) -> list[str]:
+    """Write the repository tree (with its .git) that becomes /testbed; returns the paths left out
+    because the mirror lacks their content."""
     src, name = loaded.source_dir(), loaded.recipe.name
     if src is not None:
         _copy_local(src, dest)
         _squash(dest, f"{name}: snapshot of {src.name}")
-        return
+        return []
     repo = bare_mirror(loaded.recipe.source)
     assert commit
     if loaded.recipe.source.history == "full":
         _full_history(repo, commit, dest)
-        return
-    _export_commit(repo, commit, dest)
+        return []
+    missing = _export_commit(repo, commit, dest)
     _squash(dest, f"{name} at {commit}")
+    return missing

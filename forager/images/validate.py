@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,10 +51,20 @@ def split_flaky(runs: list[SuiteRun]) -> tuple[dict[str, Status], list[str]]:
 SUITE_TIMEOUT = "the test suite did not finish within"
 
 
+def _progress(output: str) -> str:
+    """'; 1582 tests collected, about 17% run' from pytest's output, so a timeout says how far off it was."""
+    collected = re.findall(r"collected (\d+) items?", output)
+    percent = re.findall(r"\[\s*(\d+)%\]", output)
+    text = f"{collected[-1]} tests collected" if collected else ""
+    if percent:
+        text += f"{', ' if text else ''}about {percent[-1]}% run"
+    return f"; {text}" if text else ""
+
+
 def reject_reason(recipe: Recipe, runs: list[SuiteRun], baseline: dict[str, Status]) -> str | None:
     timed = [i for i, r in enumerate(runs) if r.timed_out]
     if timed:
-        return f"{SUITE_TIMEOUT} {recipe.test.timeout} s (run {timed[0] + 1})"
+        return f"{SUITE_TIMEOUT} {recipe.test.timeout} s (run {timed[0] + 1}{_progress(runs[timed[0]].output_tail)})"
     if not any(r.junit_ok for r in runs):
         last = runs[-1] if runs else None
         hint = f" (exit {last.exit_code}{', timed out' if last and last.timed_out else ''})" if last else ""

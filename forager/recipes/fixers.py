@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 import shlex
 from datetime import timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from forager.recipes.attempt import Attempt
-from forager.recipes.inference.candidates import UV, Candidate, utc
+from forager.recipes.inference.candidates import UV, Candidate, add_install, utc
 from forager.recipes.inference.pytest_ini import ADDOPT_PLUGINS
 
 # Import names whose distribution is called something else.
@@ -25,7 +25,8 @@ MODULE_DISTS = {
 MAX_IGNORED = 5
 _MISSING = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 _UNRECOGNIZED = re.compile(r"error: unrecognized arguments: (.+)")
-_UNCOLLECTABLE = re.compile(r"ERROR collecting ([\w./-]+\.py)")
+# The section header, or the short summary's line (the header may be cut off a long output's tail).
+_UNCOLLECTABLE = re.compile(r"ERROR collecting ([\w./-]+\.py)|^ERROR ([\w./-]+\.py)(?: - |\s*$)", re.M)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _SCM = re.compile(r"setuptools.scm.*unable to detect version|Unable to detect version", re.I)
 
@@ -52,7 +53,7 @@ def missing_module(cand: Candidate, logs: str) -> Candidate | None:
         dists.append(MODULE_DISTS.get(top, top.replace("_", "-")))
     line = f"{UV} {' '.join(shlex.quote(d) for d in dists)}"
     return _with(cand, f"install {dists}", f"ModuleNotFoundError for {names[:3]}: installed {dists}",
-                 install=[*cand.recipe.install, line])
+                 install=add_install(cand.recipe.install, line))
 
 
 def unknown_option(cand: Candidate, logs: str) -> Candidate | None:
@@ -63,7 +64,7 @@ def unknown_option(cand: Candidate, logs: str) -> Candidate | None:
     plugins = sorted({ADDOPT_PLUGINS[o.split("=", 1)[0]] for o in options if ADDOPT_PLUGINS.get(o.split("=", 1)[0])})
     if plugins:
         return _with(cand, f"plugins {plugins}", f"pytest did not know {options}: installed {plugins}",
-                     install=[*cand.recipe.install, f"{UV} {' '.join(plugins)}"])
+                     install=add_install(cand.recipe.install, f"{UV} {' '.join(plugins)}"))
     test = cand.recipe.test.model_copy(update={"command": cand.recipe.test.command + " -o addopts="})
     return _with(cand, "addopts off", f"pytest did not know {options} and no plugin is known for them: "
                  "the settings' addopts are turned off", test=test)
@@ -77,7 +78,7 @@ def scm_version(cand: Candidate, logs: str) -> Candidate | None:
 
 
 def uncollectable(cand: Candidate, logs: str) -> Candidate | None:
-    files = list(dict.fromkeys(_UNCOLLECTABLE.findall(logs)))
+    files = list(dict.fromkeys(a or b for a, b in _UNCOLLECTABLE.findall(logs)))
     already = cand.recipe.test.command.count("--ignore=")
     if not files or already + len(files) > MAX_IGNORED or cand.recipe.test.framework != "pytest":
         return None
@@ -102,30 +103,99 @@ def release_date(cand: Candidate, logs: str) -> Candidate | None:
 
 
 _VCS = re.compile(r"Failed to (?:download and build|fetch) `?([\w.-]+) @ git\+")
+# Every git requirement of a requirements file, in both spellings, becomes its bare name (the index).
+_VCS_SED = (r"sed -E -e 's/^([A-Za-z0-9][A-Za-z0-9._-]*(\[[^]]*\])?) *@ *git\+.*/\1/I'"
+            r" -e 's/^(-e +)?git\+[^#]*#egg=([A-Za-z0-9._-]+).*/\2/'")
+_VCS_WORD = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*(\[[^]]*\])?) *@ *git\+")
 
 
 def unreachable_vcs(cand: Candidate, logs: str) -> Candidate | None:
-    """A requirement pinned to a git URL that cannot be fetched (host unreachable, commit gone): the
-    requirement files are installed without it, and the package from the index instead."""
+    """A requirement pinned to a git URL that cannot be fetched (host unreachable, commit gone): every
+    git requirement of the install lines and their requirement files comes from the package index
+    instead, all in one change (uv reports only the first it fails on)."""
     names = list(dict.fromkeys(_VCS.findall(_ANSI.sub("", logs))))
     if not names:
         return None
-    pattern = "|".join(re.escape(n) for n in names)
     install = []
     for i, line in enumerate(cand.recipe.install):
         m = re.match(r"^(uv pip install .*?)-r (\S+)$", line)
         if m:
-            tmp = f"/tmp/forager-requirements-{i}.txt"
-            line = f"grep -v -i -E '^({pattern}) *@' {m.group(2)} > {tmp} && {m.group(1)}-r {tmp}"
+            # beside the original, so its own `-r other.txt` lines still resolve; removed after
+            tmp = shlex.quote(str(PurePosixPath(shlex.split(m.group(2))[0]).parent / f".forager-requirements-{i}.txt"))
+            line = f"{_VCS_SED} {m.group(2)} > {tmp} && {m.group(1)}-r {tmp} && rm -f {tmp}"
+        elif line.startswith("uv pip install ") and "git+" in line:
+            line = " ".join(shlex.quote(m.group(1) if (m := _VCS_WORD.match(w)) else w) for w in shlex.split(line))
         install.append(line)
     if install == cand.recipe.install:
         return None
-    install.append(f"{UV} {' '.join(shlex.quote(n) for n in names)}")
-    return _with(cand, f"{names} from the index", f"git requirements that could not be fetched: {names}; "
-                 "installed from the package index instead", install=install)
+    return _with(cand, f"{names} from the index", f"git requirements could not be fetched ({names}): every git "
+                 "requirement is installed from the package index instead", install=install)
 
 
-FIXERS = (scm_version, release_date, unreachable_vcs, missing_module, unknown_option, uncollectable)
+_APT_MISSING = re.compile(r"Package '([\w.+-]+)' has no installation candidate|Unable to locate package ([\w.+-]+)")
+
+
+def unavailable_apt(cand: Candidate, logs: str) -> Candidate | None:
+    """apt packages the CI workflow names that the image's Debian release does not have (e.g.
+    python-is-python2 of an older Ubuntu) are left out."""
+    gone = {a or b for a, b in _APT_MISSING.findall(_ANSI.sub("", logs))} & set(cand.recipe.apt)
+    if not gone:
+        return None
+    return _with(cand, f"apt without {sorted(gone)}", f"apt has no package {sorted(gone)} in this Debian release: left out",
+                 apt=[p for p in cand.recipe.apt if p not in gone])
+
+
+def unittest_via_pytest(cand: Candidate, logs: str) -> Candidate | None:
+    """A unittest suite that the unittest runner could not load well enough (a test folder that is
+    not a package, a start directory that is not importable): pytest collects unittest.TestCase
+    classes by file path, so it runs the same tests."""
+    if cand.recipe.test.framework != "unittest":
+        return None
+    test = cand.recipe.test.model_copy(update={"framework": "pytest", "command": "python -m pytest"})
+    install = cand.recipe.install
+    if not any(re.search(r"install .*\bpytest\b", line) for line in install):
+        install = add_install(install, f"{UV} pytest")
+    return _with(cand, "run by pytest", "the unittest runner did not load enough of the suite: the same "
+                 "unittest tests run by pytest", test=test, install=install)
+
+
+_CRASH = re.compile(r"INTERNALERROR> Plugin: ([\w.-]+), Hook:")
+_RECORDED = re.compile(r"=== pytest plugins: \[([^\]]*)\]")
+
+
+def crashing_plugin(cand: Candidate, logs: str) -> Candidate | None:
+    """A pytest plugin that crashes the session (INTERNALERROR in its hook, e.g. pytest-memray
+    without pytest's cache, which the validator turns off so runs never write into the tree):
+    the distribution that provides it is uninstalled."""
+    m = _CRASH.search(logs)
+    if not m or cand.recipe.test.framework != "pytest":
+        return None
+    obj = m.group(1)
+    recorded = [n.strip(" '\"") for n in (_RECORDED.findall(logs) or [""])[-1].split(",") if n.strip()]
+    name = next((n for n in recorded if obj.startswith(n) or n.startswith(obj)), obj)
+    script = ("from importlib.metadata import distributions as d; print(*{x.metadata['Name'] for x in d() "
+              f"for e in x.entry_points if e.group == 'pytest11' and e.name == {name!r}}})")
+    line = f"python -c {shlex.quote(script)} | xargs -r uv pip uninstall --python python"
+    if line in cand.recipe.install:
+        return None
+    return _with(cand, f"without plugin {name}", f"the pytest plugin {name!r} crashed the session ({obj}): "
+                 "the distribution providing it is uninstalled", install=add_install(cand.recipe.install, line))
+
+
+def traceback_crash(cand: Candidate, logs: str) -> Candidate | None:
+    """pytest crashes while formatting a failure's traceback (CPython 3.11.2, Debian bookworm's
+    Python: 'AST constructor recursion depth mismatch' when pytest parses the source): tracebacks are
+    printed natively, which reads no source through ast."""
+    if "AST constructor recursion depth mismatch" not in logs or cand.recipe.test.framework != "pytest" \
+            or "--tb=native" in cand.recipe.test.command:
+        return None
+    test = cand.recipe.test.model_copy(update={"command": cand.recipe.test.command + " --tb=native"})
+    return _with(cand, "native tracebacks", "pytest crashed formatting a traceback (AST constructor recursion depth "
+                 "mismatch, a CPython 3.11.2 bug): --tb=native", test=test)
+
+
+FIXERS = (unavailable_apt, scm_version, release_date, unreachable_vcs, missing_module, unknown_option, crashing_plugin,
+          traceback_crash, uncollectable, unittest_via_pytest)
 
 
 def fix(cand: Candidate, attempt: Attempt, build_log: str = "", validation_log: str = "") -> Candidate | None:

@@ -62,6 +62,11 @@ CASES = {
                  "tests/__init__.py": "",
                  "tests/test_calc.py": "import unittest\nfrom calcpkg import add\n\n\nclass T(unittest.TestCase):\n" +
                  "".join(f"    def test_{i}(self):\n        self.assertEqual(add({i}, 1), {i + 1})\n\n" for i in range(22))},
+    # unittest tests in a folder that is not a package (typing_extensions' src/): the unittest runner
+    # cannot import them, so a fixer runs the same tests under pytest
+    "unittest-src": {"setup.py": "from setuptools import setup\nsetup(name='calcpkg', version='1.0', packages=['calcpkg'])\n",
+                     "src/test_calc.py": "import unittest\nfrom calcpkg import add\n\n\nclass T(unittest.TestCase):\n" +
+                     "".join(f"    def test_{i}(self):\n        self.assertEqual(add({i}, 1), {i + 1})\n\n" for i in range(22))},
     "requirements": {"setup.py": "from setuptools import setup\nsetup(name='calcpkg', version='1.0', packages=['calcpkg'])\n",
                      "requirements-test.txt": "pytest\nattrs\n", "tests/test_calc.py": "import attr\n" + PYTEST_TESTS},
     "workflow": {"setup.py": "from setuptools import setup\nsetup(name='calcpkg', version='1.0', packages=['calcpkg'])\n",
@@ -78,6 +83,8 @@ def test_inferred_recipe_validates(case, tmp_path, base_image):
     assert "Inferred by `forager recipe infer`" in text and "where each choice came from" in text
     if case == "unittest":
         assert recipe.test.framework == "unittest"
+    if case == "unittest-src":
+        assert recipe.test.framework == "pytest" and "fixer: the unittest runner did not load" in text
     if case == "tox":
         assert recipe.env.get("CALC_MODE") == "strict"
     assert recipe.source.commit and len(recipe.source.commit) == 40

@@ -28,3 +28,9 @@ def test_rejections():
     base = {"a": "passed", "b": "failed", "c": "failed"}
     assert "1 of 3" in reject_reason(recipe(min_pass_ratio=0.5), [run(base)], base)
     assert reject_reason(recipe(min_pass_ratio=0.3), [run(base)], base) is None
+
+
+def test_a_timeout_says_how_far_the_suite_got():
+    slow = SuiteRun(statuses={}, exit_code=124, duration=900.0, timed_out=True, junit_ok=False,
+                    output_tail="collected 1582 items\n\ntests/a.py ....   [  2%]\n.......   [ 16%]\n")
+    assert reject_reason(recipe(), [slow], {}).endswith("(run 1; 1582 tests collected, about 16% run)")

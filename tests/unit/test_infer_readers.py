@@ -95,6 +95,7 @@ def test_noxfile_literal_installs():
 def test_requirement_files_for_tests_first():
     files = ["requirements.txt", "requirements-dev.txt", "requirements/test.txt", "docs/requirements.txt", "setup.py"]
     assert requirement_files_for_tests(files) == ["requirements/test.txt", "requirements-dev.txt"]
+    assert requirement_files_for_tests(["test_requirements.txt", "requirements.txt"]) == ["test_requirements.txt"]
 
 
 WORKFLOW = """
@@ -144,3 +145,29 @@ def test_test_folders_are_folders():
     from forager.recipes.inference.tree import find_test_dirs
     assert find_test_dirs(["src/test_typing_extensions.py", "src/typing_extensions.py"]) == ["src"]
     assert find_test_dirs(["src/pkg/tests/test_a.py", "src/pkg/tests/test_b.py", "tests/test_c.py"]) == ["src/pkg", "tests"]
+
+
+def _candidates(files: list[str], workflow: str | None = None):
+    from forager.recipes.inference.candidates import candidates
+    from forager.records.recipe import Source
+    ev = Evidence(files=files, requirement_files=requirement_files_for_tests(files))
+    if workflow:
+        ev = ev.merge(read_workflow(workflow, ".github/workflows/ci.yml"))
+    return candidates(ev, Source(github="o/demo", commit="a" * 40), "demo", False)
+
+
+def test_the_project_is_installed_again_last_without_dependencies():
+    from forager.recipes.inference.candidates import SELF_LAST
+    cands = _candidates(["demo/__init__.py", "tests/test_a.py"], WORKFLOW)
+    by = {c.label: c.recipe.install for c in cands}
+    assert by["packaging metadata, editable"][-1] == f"{SELF_LAST} -e ."
+    assert by["packaging metadata"][-1] == f"{SELF_LAST} ."
+    assert by["CI workflow"][-1] == f"{SELF_LAST} -e ."  # its steps install `-e .[test]`
+    assert any("installed again last" in p for p in cands[0].provenance)
+
+
+def test_top_level_requirements_txt_when_nothing_else_names_test_tools():
+    with_txt = _candidates(["requirements.txt", "tests/test_a.py"])[0].recipe.install
+    assert "uv pip install --python python --reinstall -r requirements.txt" in with_txt
+    both = _candidates(["requirements.txt", "requirements-test.txt", "tests/test_a.py"])[0].recipe.install
+    assert not any(line.endswith("-r requirements.txt") for line in both)

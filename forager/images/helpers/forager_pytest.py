@@ -9,7 +9,7 @@ nothing in it shadows an installed module. Unlike Python 3.11's -P, this works o
   forager_pytest.py [pytest arguments]      run pytest (the caller turns plugin autoload off and
                                             names each recorded plugin with -p)
   forager_pytest.py --forager-list-plugins  print, as a JSON list, the pytest11 entry points
-                                            that autoload would load here
+                                            that autoload would load here (see list_plugins)
 """
 
 import json
@@ -22,12 +22,16 @@ sys.path.append(_cwd)
 
 
 def list_plugins():
+    """Names for `-p`. An entry point named like a standard module (pytest-socket's `socket`) is
+    named by its module instead: `-p socket` would make pytest warn that it cannot
+    rewrite `socket`, an error under `filterwarnings = error`."""
     from importlib import metadata
+    taken = set(getattr(sys, "stdlib_module_names", sys.modules))  # Python < 3.10: what is imported
     names = set()
     for dist in metadata.distributions():
         for ep in dist.entry_points:
             if ep.group == "pytest11":
-                names.add(ep.name)
+                names.add(ep.value.split(":")[0].strip() if ep.name in taken else ep.name)
     return sorted(names)
 
 

@@ -23,6 +23,11 @@ TEST_EXTRAS = ("test", "tests", "testing", "dev", "develop")
 TEST_GROUPS = ("test", "tests", "testing", "dev", "tests_require", "hatch-test", "hatch-tests", "hatch-default")
 UV = "uv pip install --python python --reinstall"
 BOOTSTRAP = "pip install -q uv"
+# The project itself, once more and last, without its dependencies: a later `--reinstall` line that
+# needs it as a dependency (pytest needs pluggy, packaging, iniconfig and pygments; a pinned dev
+# requirements file may name the project) would otherwise leave the index's release in place of
+# the commit's code.
+SELF_LAST = f"{UV} --no-deps"
 
 
 @dataclass
@@ -113,6 +118,9 @@ def _packaging_install(ev: Evidence, name: str, editable: bool) -> tuple[list[st
     for f in ev.requirement_files[:2]:
         lines.append(f"{UV} -r {shlex.quote(f)}")
         why.append(f"requirements file {f}")
+    if not ev.requirement_files and "requirements.txt" in ev.files and not reqs:
+        lines.append(f"{UV} -r requirements.txt")
+        why.append("requirements.txt: no test requirements file or dependency group names the test tools")
     if not extras and not reqs and not ev.requirement_files and ev.tox_deps:
         deps = [d.value for d in ev.tox_deps if not d.value.startswith("-") and not _is_self(d.value, name)]
         if deps:
@@ -122,7 +130,17 @@ def _packaging_install(ev: Evidence, name: str, editable: bool) -> tuple[list[st
     plugins += [p for p in (ev.pytest.required_plugins if ev.pytest else []) if p not in plugins]
     lines.append(f"{UV} pytest {_q(plugins)}".rstrip())
     why.append("pytest of the commit's time" + (f", plugins its settings need: {plugins}" if plugins else ""))
+    lines.append(f"{SELF_LAST} {'-e ' if editable else ''}.")
+    why.append("the project installed again last, without dependencies, so no later line replaces the commit's "
+               "code by a release from the index")
     return lines, why
+
+
+def add_install(install: list[str], line: str) -> list[str]:
+    """`line` added to the install lines, before the final reinstall of the project if there is one."""
+    if install and install[-1].startswith(SELF_LAST):
+        return [*install[:-1], line, install[-1]]
+    return [*install, line]
 
 
 def _workflow_install(ev: Evidence) -> list[str]:
@@ -137,6 +155,10 @@ def _workflow_install(ev: Evidence) -> list[str]:
         if args:
             lines.append(f"{UV} {_q(args)}")
     lines.append(f"{UV} pytest")
+    selfs = [w for line in lines for w in shlex.split(line) if re.fullmatch(r"\.(\[[\w,-]+\])?", w)]
+    if selfs:
+        editable = any(re.search(r"(^| )(-e|--editable) '?\.", line) for line in lines)
+        lines.append(f"{SELF_LAST} {'-e ' if editable else ''}.")
     return lines
 
 

@@ -18,7 +18,8 @@ def requirement_files_for_tests(files: list[str]) -> list[str]:
             continue
         in_req_dir = len(p.parts) > 1 and p.parts[-2] in ("requirements", "reqs", "requirements-dev")
         name = p.name.lower()
-        if not (name.startswith(("requirements", "test-requirements", "dev-requirements")) or in_req_dir):
+        if not (name.replace("_", "-").startswith(("requirements", "test-requirements", "dev-requirements",
+                                                    "tests-requirements")) or in_req_dir):
             continue
         if any(w in re.split(r"[-_./]", name) for w in TEST_WORDS) or (in_req_dir and any(w in name for w in TEST_WORDS)):
             found.append(path)
