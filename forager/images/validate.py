@@ -49,6 +49,7 @@ def split_flaky(runs: list[SuiteRun]) -> tuple[dict[str, Status], list[str]]:
 
 
 SUITE_TIMEOUT = "the test suite did not finish within"
+PYTEST_INTERNAL_ERROR = 3
 
 
 def _progress(output: str) -> str:
@@ -65,6 +66,11 @@ def reject_reason(recipe: Recipe, runs: list[SuiteRun], baseline: dict[str, Stat
     timed = [i for i, r in enumerate(runs) if r.timed_out]
     if timed:
         return f"{SUITE_TIMEOUT} {recipe.test.timeout} s (run {timed[0] + 1}{_progress(runs[timed[0]].output_tail)})"
+    crashed = [i for i, r in enumerate(runs) if recipe.test.framework == "pytest" and r.exit_code == PYTEST_INTERNAL_ERROR]
+    if crashed:
+        # pytest stops at an internal error and reports only the tests before it: a partial count
+        # would pass for a whole baseline.
+        return f"pytest stopped with an internal error in run {crashed[0] + 1} (exit 3); only the tests before it ran"
     if not any(r.junit_ok for r in runs):
         last = runs[-1] if runs else None
         hint = f" (exit {last.exit_code}{', timed out' if last and last.timed_out else ''})" if last else ""

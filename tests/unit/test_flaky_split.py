@@ -34,3 +34,13 @@ def test_a_timeout_says_how_far_the_suite_got():
     slow = SuiteRun(statuses={}, exit_code=124, duration=900.0, timed_out=True, junit_ok=False,
                     output_tail="collected 1582 items\n\ntests/a.py ....   [  2%]\n.......   [ 16%]\n")
     assert reject_reason(recipe(), [slow], {}).endswith("(run 1; 1582 tests collected, about 16% run)")
+
+
+def test_a_pytest_internal_error_is_not_a_baseline():
+    crashed = SuiteRun(statuses={"a": "passed"} | {f"t{i}": "passed" for i in range(30)}, exit_code=3, duration=1.0,
+                       timed_out=False, junit_ok=True, output_tail="INTERNALERROR> Traceback")
+    good = run(crashed.statuses)
+    reason = reject_reason(recipe(), [good, crashed], crashed.statuses)
+    assert reason.startswith("pytest stopped with an internal error in run 2")
+    unittest = recipe().model_copy(update={"test": recipe().test.model_copy(update={"framework": "unittest"})})
+    assert reject_reason(unittest, [crashed], crashed.statuses) is None
