@@ -179,7 +179,7 @@ class Deduper:
         return min(members, key=lambda i: self.items[i].rank)
 
     def _group(self, alive: list[int], key, winner: dict[int, int]) -> list[int]:
-        groups: dict[bytes, list[int]] = {}
+        groups: dict = {}
         for i in alive:
             groups.setdefault(key(i), []).append(i)
         keep = set()
@@ -222,18 +222,8 @@ class Deduper:
                     a, c = find(int(members[mi])), find(int(heads[hi]))
                     if a != c:
                         parent[max(a, c)] = min(a, c)
-        groups: dict[int, list[int]] = {}
-        for i in alive:
-            groups.setdefault(find(i), []).append(i)
-        keep = set()
-        for members in groups.values():
-            w = self._best(members)
-            keep.add(w)
-            for m in members:
-                if m != w:
-                    winner[m] = w
         del sigs
-        return [i for i in alive if i in keep]
+        return self._group(alive, find, winner)  # a cluster is the set of members with one root
 
 
 def clusters(result: DedupeResult, items: list[Item]) -> dict[int, tuple[str, int]]:
