@@ -89,11 +89,10 @@ class Sandbox:
         if limits.disk:
             all_labels[f"{LABEL}.disk"] = format_size(parse_size(limits.disk))
         try:
-            c = client().containers.run(
+            c = client().containers.create(
                 image,
                 command=[PYTHON, f"{HELPERS}/pid1.py"],
                 name=f"forager-{kind}-{uuid.uuid4().hex[:10]}",
-                detach=True,
                 labels=all_labels,
                 network_mode="bridge" if limits.network else "none",
                 mem_limit=limits.memory,
@@ -105,11 +104,14 @@ class Sandbox:
         except NotFound:
             raise ForagerError(f"image {image} not found: build it with 'forager build-images'") from None
         except APIError as exc:
-            raise ForagerError(f"cannot start a container from {image}: {exc.explanation}") from None
+            raise ForagerError(f"cannot create a container from {image}: {exc.explanation}") from None
         try:
+            c.start()  # created and started apart: a start that fails must not leave the container
             return cls(c, limits, kind)
-        except BaseException:
+        except BaseException as exc:
             c.remove(force=True)
+            if isinstance(exc, APIError):
+                raise ForagerError(f"cannot start a container from {image}: {exc.explanation}") from None
             raise
 
     @property

@@ -90,3 +90,38 @@ def local_server():
 def pytest_collection_modifyitems(items):
     # Fast, pure tests first: a broken parser shows up before minutes of container work.
     items.sort(key=lambda item: 0 if "/unit/" in str(item.fspath) else 1)
+
+
+# Containers a test left behind, by test: reported at the end of the run so a leak is traced to
+# the test that made it (a later test that counts leftovers would otherwise take the blame).
+LEAKS: list[str] = []
+
+
+def _labelled_containers() -> dict[str, dict]:
+    from forager.engine import LABEL, client
+    return {c["Id"]: c.get("Labels") or {} for c in client().api.containers(all=True, filters={"label": f"{LABEL}.pid"})}
+
+
+@pytest.fixture(autouse=True)
+def container_leaks(request):
+    if request.node.get_closest_marker("docker") is None or request.node.get_closest_marker("cluster") is not None:
+        yield
+        return
+    try:
+        before = set(_labelled_containers())
+    except Exception:  # no engine: the test itself says so
+        yield
+        return
+    yield
+    from forager.engine import LABEL
+    left = {cid: labels for cid, labels in _labelled_containers().items() if cid not in before}
+    for cid, labels in left.items():
+        LEAKS.append(f"{request.node.nodeid}: container {cid[:12]} kind={labels.get(f'{LABEL}.kind')} "
+                     f"owner pid={labels.get(f'{LABEL}.pid')} instance={labels.get(f'{LABEL}.instance', '-')}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if LEAKS:
+        terminalreporter.section("containers left behind by tests")
+        for line in LEAKS:
+            terminalreporter.write_line(line)

@@ -35,6 +35,7 @@ def forager_containers(pid: int | None = None) -> list:
 
 def test_oracle_resolves_every_kept_task(example_tasks, tasks_dir, tmp_path):
     out = tmp_path / "oracle.jsonl"
+    before = {c.id for c in forager_containers()}  # an earlier test's leftovers are not this run's
     res = forager("harvest", "--tasks", str(tasks_dir / ALL_OPERATORS_TASKS), "--policy", "oracle",
                   "--concurrency", "4", "-o", str(out))
     assert res.returncode == 0, res.stderr[-2000:]
@@ -50,7 +51,8 @@ def test_oracle_resolves_every_kept_task(example_tasks, tasks_dir, tmp_path):
         log = (out.parent / t.grading.log_file).read_text()  # the grading log beside the trajectories
         assert t.grading.log_file.startswith("oracle.jsonl.grading/") and "resolved: True" in log
         assert f"applied: True ({t.grading.apply_method})" in log and t.FAIL_TO_PASS[0] in log
-    assert not [c for c in forager_containers() if c.labels.get(f"{LABEL}.kind") in ("episode", "grade")]
+    left = [c for c in forager_containers() if c.id not in before and c.labels.get(f"{LABEL}.kind") in ("episode", "grade")]
+    assert not left, [c.labels for c in left]
 
 
 def _tamper(task, turns: list[str]):
