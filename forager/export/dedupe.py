@@ -196,34 +196,53 @@ class Deduper:
         sigs = np.memmap(self._sigpath, dtype=np.uint32, mode="r", shape=(n, self.s.num_perm))
         idx = np.asarray(alive, dtype=np.int64)
         bands, rows = lsh_params(self.s.threshold, self.s.num_perm)
-        parent = np.arange(n, dtype=np.int64)
-
-        def find(x: int) -> int:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = int(parent[x])
-            return x
-
-        for b in range(bands):
-            block = np.ascontiguousarray(sigs[idx, b * rows:(b + 1) * rows])
-            keys = block.view(np.dtype((np.void, block.dtype.itemsize * rows))).ravel()
-            order = np.argsort(keys, kind="stable")
-            sk = keys[order]
-            starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
-            ends = np.r_[starts[1:], len(sk)]
-            for s, e in zip(starts, ends):
-                if e - s < 2:
-                    continue
-                members = idx[order[s:e]]
-                # Verify each member against the bucket's first few: bounded work per bucket.
-                heads = members[:4]
-                sim = (sigs[members][:, None, :] == sigs[heads][None, :, :]).mean(axis=2)
-                for mi, hi in zip(*np.nonzero(sim >= self.s.threshold)):
-                    a, c = find(int(members[mi])), find(int(heads[hi]))
-                    if a != c:
-                        parent[max(a, c)] = min(a, c)
+        edges = [self._band_edges(sigs, idx, b * rows, (b + 1) * rows) for b in range(bands)]
+        a = np.concatenate([e[0] for e in edges])
+        c = np.concatenate([e[1] for e in edges])
         del sigs
-        return self._group(alive, find, winner)  # a cluster is the set of members with one root
+        label = components(n, a, c)
+        return self._group(alive, lambda i: int(label[i]), winner)  # a cluster: the members with one label
+
+    def _band_edges(self, sigs, idx: np.ndarray, lo: int, hi: int, heads: int = 4, slab: int = 16384):
+        """Pairs (member, head) of one band's buckets whose signatures agree on at least the threshold:
+        each member is verified against its bucket's first `heads` members (bounded work per bucket)."""
+        block = np.ascontiguousarray(sigs[idx, lo:hi])
+        keys = block.view(np.dtype((np.void, block.dtype.itemsize * (hi - lo)))).ravel()
+        order = np.argsort(keys, kind="stable")
+        sk = keys[order]
+        new = np.r_[True, sk[1:] != sk[:-1]]
+        start = np.maximum.accumulate(np.where(new, np.arange(len(sk)), 0))  # each position's bucket start
+        end = np.r_[np.flatnonzero(new)[1:], len(sk)][np.cumsum(new) - 1]  # ... and bucket end
+        multi = np.flatnonzero(end - start >= 2)
+        out_a, out_b = [], []
+        for k in range(heads):
+            pos = multi[(start[multi] + k < end[multi]) & (start[multi] + k != multi)]
+            for s0 in range(0, len(pos), slab):  # slabs: memory bounded whatever the bucket sizes
+                p = pos[s0:s0 + slab]
+                m, h = idx[order[p]], idx[order[start[p] + k]]
+                sim = (sigs[m] == sigs[h]).mean(axis=1)
+                ok = sim >= self.s.threshold
+                out_a.append(m[ok])
+                out_b.append(h[ok])
+        empty = np.zeros(0, dtype=np.int64)
+        return (np.concatenate(out_a) if out_a else empty), (np.concatenate(out_b) if out_b else empty)
+
+
+def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected components of the graph with edges (a[i], b[i]) over 0..n-1: each node's label is the
+    smallest node of its component (hook roots onto smaller roots, then compress, until no edge spans two)."""
+    label = np.arange(n, dtype=np.int64)
+    while True:
+        ra, rb = label[a], label[b]
+        span = ra != rb
+        if not span.any():
+            return label
+        np.minimum.at(label, np.maximum(ra, rb)[span], np.minimum(ra, rb)[span])
+        while True:
+            nxt = label[label]
+            if np.array_equal(nxt, label):
+                break
+            label = nxt
 
 
 def clusters(result: DedupeResult, items: list[Item]) -> dict[int, tuple[str, int]]:

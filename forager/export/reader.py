@@ -39,21 +39,61 @@ class ReadLog:
 def file_info(path: Path) -> InputFile:
     if not path.is_file():
         raise ForagerError(f"{path}: no such trajectory file")
-    h, lines = hashlib.sha256(), 0
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-            lines += chunk.count(b"\n")
+    h = hashlib.sha256()
+    lines = sum(b.newlines for b in file_blocks(path, h))
     return InputFile(path=str(path), sha256=h.hexdigest(), lines=lines)
+
+
+BLOCK_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Block:
+    """Whole lines of a file: `length` bytes from `offset`, the first being line `first_line`.
+    Worker processes read their block themselves, so lines never travel through a pipe."""
+    offset: int
+    length: int
+    first_line: int
+    newlines: int
+
+
+def file_blocks(path: Path, hasher=None, size: int = BLOCK_BYTES) -> Iterator[Block]:
+    """The file cut into blocks of about `size` bytes at line ends; `hasher` sees every byte once."""
+    start = pos = newlines = 0  # newlines: in [start, pos)
+    first = 1
+    with path.open("rb", buffering=0) as fh:
+        while chunk := fh.read(size):
+            if hasher is not None:
+                hasher.update(chunk)
+            cut = chunk.rfind(b"\n")
+            if cut >= 0 and pos + cut + 1 - start >= size:
+                in_block = newlines + chunk.count(b"\n", 0, cut + 1)
+                yield Block(start, pos + cut + 1 - start, first, in_block)
+                first, start, newlines = first + in_block, pos + cut + 1, 0  # nothing after the last newline
+            else:
+                newlines += chunk.count(b"\n")
+            pos += len(chunk)
+    if pos > start:
+        yield Block(start, pos - start, first, newlines)
+
+
+def block_lines(path: Path, block: Block) -> Iterator[tuple[int, bytes, bool]]:
+    """(line number, bytes, complete) for each non-blank line of the block; complete is False for a
+    cut-off tail (a line without its newline at the end of the file)."""
+    with path.open("rb", buffering=0) as fh:
+        fh.seek(block.offset)
+        data = fh.read(block.length)
+    pieces = data.split(b"\n")
+    last = len(pieces) - 1  # after the final newline: b"", or a tail without one
+    for i, piece in enumerate(pieces):
+        if piece and not piece.isspace():
+            yield block.first_line + i, piece, i < last
 
 
 def raw_lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
     """(line number, bytes, complete) for each non-blank line; complete is False for a cut-off tail."""
-    # A 1 MB buffer: lines are tens of KB, and the default 8 KB buffer reads each in pieces.
-    with path.open("rb", buffering=1 << 20) as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.isspace():  # stops at the first character that is not blank (strip() would copy the line)
-                yield n, line, line.endswith(b"\n")
+    for block in file_blocks(path):
+        yield from block_lines(path, block)
 
 
 def parse(path: str, n: int, line: bytes, complete: bool, spec: ExportSpec, log: ReadLog) -> Trajectory | None:

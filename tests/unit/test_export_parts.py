@@ -99,3 +99,45 @@ def test_vectorized_secret_probe_agrees_with_the_hints():
     assert want.count(False) == 3
     assert may_hold_secrets(trajs) == want
     assert may_hold_secrets([]) == []
+
+
+def _lines_by_iteration(path):
+    """The reference: Python's own line iteration (what the reader did before it read in blocks)."""
+    with path.open("rb") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.isspace():
+                yield n, line.rstrip(b"\n"), line.endswith(b"\n")
+
+
+def test_blocks_cut_at_line_ends_and_number_lines_like_iteration(tmp_path):
+    import random
+    rng, p = random.Random(1), tmp_path / "t.jsonl"
+    for trial in range(200):
+        pieces = [rng.choice([b"", b"  ", b"\t", b"\r", b"a\rb", b"x" * rng.randint(1, 3000)]) + b"\n"
+                  for _ in range(rng.randint(0, 40))]
+        data = b"".join(pieces) + (rng.choice([b"cut-off tail", b" ", b"y" * 5000]) if rng.random() < 0.5 else b"")
+        p.write_bytes(data)
+        size = rng.choice([1, 7, 64, 1000, 4096])
+        blocks = list(reader.file_blocks(p, size=size))
+        got = [x for b in blocks for x in reader.block_lines(p, b)]
+        assert got == list(_lines_by_iteration(p)), trial
+        assert sum(b.newlines for b in blocks) == data.count(b"\n")
+        assert sum(b.length for b in blocks) == len(data)  # every byte in exactly one block
+
+
+def test_components_label_each_node_with_the_smallest_of_its_component():
+    from forager.export.dedupe import components
+    rng = np.random.default_rng(0)
+    n = 500
+    a, b = rng.integers(0, n, 300), rng.integers(0, n, 300)
+    parent = list(range(n))  # reference: a plain union-find
+
+    def find(x):
+        while parent[x] != x:
+            x = parent[x]
+        return x
+    for x, y in zip(a, b):
+        rx, ry = find(int(x)), find(int(y))
+        parent[max(rx, ry)] = min(rx, ry)
+    assert components(n, a, b).tolist() == [find(i) for i in range(n)]
+    assert components(3, np.zeros(0, np.int64), np.zeros(0, np.int64)).tolist() == [0, 1, 2]
