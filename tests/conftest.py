@@ -114,7 +114,11 @@ def container_leaks(request):
         return
     yield
     from forager.engine import LABEL
-    left = {cid: labels for cid, labels in _labelled_containers().items() if cid not in before}
+    from forager.gc import owner_alive
+    # Ours: made by this process or by one that is gone (a CLI run of the test); a live process
+    # of someone else's (a benchmark beside the tests) is not the test's doing.
+    left = {cid: labels for cid, labels in _labelled_containers().items() if cid not in before
+            and (labels.get(f"{LABEL}.pid") == str(os.getpid()) or not owner_alive(labels))}
     for cid, labels in left.items():
         LEAKS.append(f"{request.node.nodeid}: container {cid[:12]} kind={labels.get(f'{LABEL}.kind')} "
                      f"owner pid={labels.get(f'{LABEL}.pid')} instance={labels.get(f'{LABEL}.instance', '-')}")

@@ -33,6 +33,16 @@ class Unavailable(Exception):
     """Why the server cannot serve this image (the caller falls back to fresh runs)."""
 
 
+class Unconfirmed(Exception):
+    """Baseline-passing tests that do not pass in a fork of the unchanged suite (an order or
+    process-state dependence the fresh baseline run does not have): the fork is no judge of
+    them, so a mutant that fails one is judged in new processes; the server serves the rest."""
+
+    def __init__(self, tests: list[str]):
+        super().__init__(f"{len(tests)} baseline-passing tests do not pass in the pytest server (first: {tests[0]})")
+        self.tests = tests
+
+
 def pytest_argv(spec: TestSpec) -> list[str] | None:
     """pytest's own arguments when the recipe command is a bare pytest invocation, else None."""
     if spec.framework != "pytest":
@@ -72,6 +82,7 @@ class WarmPytest:
         except ChannelClosed as exc:
             raise Unavailable(f"the pytest server did not start: {exc}") from None
         self.confirmed: set[str] = set()  # baseline-passing tests seen passing in a fork, unchanged
+        self.unreliable: set[str] = set()  # baseline-passing tests seen failing there, unchanged
         if hello.get("missing"):
             self.close()
             raise Unavailable("the image predates Forager's pytest server: rebuild it with 'forager build-images'")
@@ -118,8 +129,8 @@ class WarmPytest:
             return ans["reason"]
         self.confirmed.update(ans.get("confirmed") or ())
         if ans.get("unconfirmed"):
-            bad = ans["unconfirmed"]
-            raise Unavailable(f"{len(bad)} baseline-passing tests do not pass in the pytest server (first: {bad[0]})")
+            self.unreliable.update(ans["unconfirmed"])
+            raise Unconfirmed(ans["unconfirmed"])
         statuses = {t: Status(s) for t, s in ans.get("statuses", {}).items()}
         # A child that died before answering is a broken run, like a run without JUnit XML.
         ok = not ans.get("crashed") and not ans["timed_out"] and bool(statuses)
@@ -142,7 +153,7 @@ class WarmPytest:
         self.confirmed |= stable_pass
 
     def confirm(self, failing: Iterable[str], timeout: float) -> None:
-        """agrees_with() for just these tests, each checked once: raises Unavailable unless they
+        """agrees_with() for just these tests, each checked once: raises Unconfirmed unless they
         all pass in a fork of the unchanged suite. A failure in a fork is evidence of a bug only
         if the same test passes there without the mutant; checking the tests a kept mutant
         fails, when it fails them, spares the whole baseline run at start-up."""
@@ -154,9 +165,10 @@ class WarmPytest:
         if isinstance(res, str) or not res[0].junit_ok:
             raise Unavailable("the unchanged tests did not run in the pytest server")
         bad = [t for t in todo if res[0].statuses.get(t) != "passed"]
+        self.confirmed.update(t for t in todo if t not in bad)
         if bad:
-            raise Unavailable(f"{len(bad)} baseline-passing tests do not pass in the pytest server (first: {bad[0]})")
-        self.confirmed.update(todo)
+            self.unreliable.update(bad)
+            raise Unconfirmed(bad)
 
     def close(self) -> None:
         self._channel.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from forager.containers import Sandbox
@@ -84,3 +86,50 @@ def test_a_mutant_that_kills_the_server_is_judged_in_new_processes(example_manif
     assert worker.warm is None and reasons and "stopped" in reasons[0]
     assert result.runner == "process" and result.outcome == "kept"
     assert box.exec("git status --porcelain --untracked-files=all").output == ""
+
+
+ORDER_TESTS = '''from minilib import stats
+
+SEEN = []
+
+
+def test_a_records_a_mean():
+    SEEN.append(stats.mean([1, 2, 3]))
+
+
+def test_b_needs_a_before_it():
+    assert SEEN == [2.0]
+'''
+
+
+def test_a_test_that_fails_alone_in_a_fork_sends_only_its_mutants_to_new_processes(example_manifest):
+    from forager.records.status import Status
+    from forager.tasks.mutate.mutant import Mutant
+    from forager.tasks.mutate_fix.candidates import MutantCandidate
+    from forager.tasks.mutate_fix.check import check
+    a, b = "tests/test_order.py::test_a_records_a_mean", "tests/test_order.py::test_b_needs_a_before_it"
+    m = example_manifest.model_copy(deep=True)
+    m.baseline.update({a: Status.passed, b: Status.passed})  # both pass in a whole run, in file order
+    with Sandbox.start(m.image_tag, kind="test") as box:
+        box.write_file("/testbed/tests/test_order.py", ORDER_TESTS.encode())
+        box.exec("git add -A && git -c user.name=t -c user.email=t@t commit -qm order")
+        warm = WarmPytest(box, m.recipe.test, stable_pass=set(m.passing()))
+        try:
+            source = box.read_file(f"/testbed/{STATS}").decode()
+            mu = Mutant(file=STATS, function="mean", operator="body_partial_remove", original=source,
+                        mutated=source.replace(MEAN, "    return 0\n"), start_line=18, end_line=20, description="test")
+            cand = MutantCandidate(mu, ("tests/test_stats.py::test_mean",))
+            # b fails under the mutant; run alone on the unchanged tree (the confirmation) it fails too:
+            # the fork is no judge of b, so new processes judge this mutant, and the server stays.
+            first = check(box, m, cand, warm, covering_only=False)
+            assert first.runner == "process" and first.outcome == "kept" and b in first.fail_to_pass
+            assert warm.unreliable == {b}
+            again = check(box, m, cand, warm, covering_only=False)
+            assert (again.runner, again.fail_to_pass) == ("process", first.fail_to_pass)
+            # A mutant whose failures the fork can judge still runs there.
+            other = source.replace("        return data[middle]\n", "        return data[0]\n")
+            judged = MutantCandidate(replace(mu, function="median", mutated=other), ("tests/test_stats.py::test_median",))
+            res = check(box, m, judged, warm, covering_only=False)
+            assert (res.runner, res.outcome) == ("fork", "kept") and b not in res.fail_to_pass
+        finally:
+            warm.close()

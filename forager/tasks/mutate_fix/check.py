@@ -12,7 +12,7 @@ from forager.records.manifest import Manifest
 from forager.tasks.mutate_fix.candidates import MutantCandidate
 from forager.testsuite.frameworks import FRAMEWORKS
 from forager.testsuite.run import SuiteRun, run_tests
-from forager.testsuite.warm_pytest import WarmPytest
+from forager.testsuite.warm_pytest import Unconfirmed, WarmPytest
 
 CheckOutcome = Literal["kept", "survived", "hung", "no-fail-to-pass", "suite-error"]
 # How a mutant was judged: in the warm pytest server (a fork of the collected session, or a
@@ -56,20 +56,34 @@ def check(box: Sandbox, m: Manifest, cand: MutantCandidate, warm: WarmPytest | N
     changed, and that it ran neither at import nor at collection, runs only the tests that can
     change; every other baseline-passing test keeps its baseline result."""
     if warm is not None:
-        mu = cand.mutant
-        if covering_only:
-            res = warm.run_covering(mu.file, mu.mutated, list(cand.covering), mutant_timeout(m), mu.function,
-                                    (mu.start_line, mu.end_line), covering_timeout(m, cand))
-        else:
-            res = warm.run(mu.file, mu.mutated, list(cand.covering), mutant_timeout(m))
-        if not isinstance(res, str):
-            run, mode = res[0], res[1]
-            only = res[2] if len(res) > 2 else None
-            result = judge(run, cand, m, run.duration, runner="session" if mode == "session" else "fork", only=only)
-            if result.outcome == "kept":
-                warm.confirm(result.fail_to_pass, mutant_timeout(m))  # Unavailable unless they pass unchanged
+        try:
+            result = _check_in_server(m, cand, warm, covering_only)
+        except Unconfirmed:
+            result = None  # the fork is no judge of a test this mutant fails: new processes judge it
+        if result is not None:
             return result
     return check_fresh(box, m, cand)
+
+
+def _check_in_server(m: Manifest, cand: MutantCandidate, warm: WarmPytest, covering_only: bool) -> Check | None:
+    """The check in a fork; None when the server says this change needs new processes. Raises
+    Unconfirmed when a test the mutant fails does not pass in a fork of the unchanged suite either."""
+    mu = cand.mutant
+    if covering_only:
+        res = warm.run_covering(mu.file, mu.mutated, list(cand.covering), mutant_timeout(m), mu.function,
+                                (mu.start_line, mu.end_line), covering_timeout(m, cand))
+    else:
+        res = warm.run(mu.file, mu.mutated, list(cand.covering), mutant_timeout(m))
+    if isinstance(res, str):
+        return None
+    run, mode = res[0], res[1]
+    only = res[2] if len(res) > 2 else None
+    result = judge(run, cand, m, run.duration, runner="session" if mode == "session" else "fork", only=only)
+    if result.outcome == "kept":
+        if seen := warm.unreliable & set(result.fail_to_pass):
+            raise Unconfirmed(sorted(seen))
+        warm.confirm(result.fail_to_pass, mutant_timeout(m))
+    return result
 
 
 class VerifyMismatch(ForagerError):
