@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path, PurePosixPath
 
 from forager.recipes.attempt import Attempt
-from forager.recipes.inference.candidates import UV, Candidate, add_install, utc
+from forager.recipes.inference.candidates import PREPARE_FAILED, UV, Candidate, add_install, utc
 from forager.recipes.inference.pytest_ini import ADDOPT_PLUGINS
 
 # Import names whose distribution is called something else.
@@ -194,7 +194,17 @@ def traceback_crash(cand: Candidate, logs: str) -> Candidate | None:
                  "mismatch, a CPython 3.11.2 bug): --tb=native", test=test)
 
 
-FIXERS = (unavailable_apt, scm_version, release_date, unreachable_vcs, missing_module, unknown_option, crashing_plugin,
+def failed_prepare(cand: Candidate, logs: str) -> Candidate | None:
+    """A preparation script of the CI workflow failed in the image (a tool it needs is missing, it
+    wants the network): the scripts are left out; the tests may pass without what they make."""
+    if PREPARE_FAILED not in logs:
+        return None
+    install = [line for line in cand.recipe.install if PREPARE_FAILED not in line]
+    return _with(cand, "without preparation scripts", "a preparation script of the CI workflow failed: left out",
+                 install=install)
+
+
+FIXERS = (failed_prepare, unavailable_apt, scm_version, release_date, unreachable_vcs, missing_module, unknown_option, crashing_plugin,
           traceback_crash, uncollectable, unittest_via_pytest)
 
 

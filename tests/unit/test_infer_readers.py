@@ -171,3 +171,55 @@ def test_top_level_requirements_txt_when_nothing_else_names_test_tools():
     assert "uv pip install --python python --reinstall -r requirements.txt" in with_txt
     both = _candidates(["requirements.txt", "requirements-test.txt", "tests/test_a.py"])[0].recipe.install
     assert not any(line.endswith("-r requirements.txt") for line in both)
+
+
+PREPARING_WORKFLOW = """
+jobs:
+  test:
+    steps:
+      - run: sudo apt install gettext
+      - name: Generate translation binaries
+        run: scripts/generate-translation-binaries.sh
+      - run: ./scripts/upload-coverage.sh
+      - run: uvx --python ${{ matrix.python-version }} --with tox-uv tox -e py
+      - run: scripts/after-tests.sh
+  docs:
+    steps:
+      - run: bash scripts/build-site.sh
+"""
+
+
+def test_workflow_preparation_scripts_of_a_testing_job_run_after_the_install():
+    from forager.recipes.inference.candidates import PREPARE_FAILED, add_install, prepare_lines
+    ev = read_workflow(PREPARING_WORKFLOW, ".github/workflows/test.yml")
+    # Before the tests, in the job that tests; not the upload, not after the tests, not the docs job's.
+    assert [f.value for f in ev.workflow_prepares] == ["scripts/generate-translation-binaries.sh"]
+    assert prepare_lines(ev) == []  # not in the tree
+    ev.files = ["scripts/generate-translation-binaries.sh"]
+    (line,) = prepare_lines(ev)
+    assert line.startswith("{ scripts/generate-translation-binaries.sh; } ||") and PREPARE_FAILED in line
+    install = ["pip install -q uv", "uv pip install --python python --reinstall --no-deps -e .", line]
+    assert add_install(install, "X") == [install[0], "X", install[1], line]  # before the reinstall, still
+
+
+def test_a_failed_preparation_script_is_left_out():
+    from forager.recipes.attempt import Attempt
+    from forager.recipes.fixers import fix
+    from forager.recipes.inference.candidates import PREPARE_FAILED, Candidate
+    from forager.records.recipe import Recipe, Source
+    recipe = Recipe(name="p", source=Source(github="o/p", commit="a" * 40), python="3.11",
+                    install=["pip install -e .", f"{{ s.sh; }} || {{ echo '{PREPARE_FAILED} s.sh' >&2; exit 1; }}"])
+    attempt = Attempt(label="x", recipe_hash="h", status="failed", stage="parsed", reason=f"{PREPARE_FAILED} s.sh")
+    fixed = fix(Candidate("x", recipe, []), attempt)
+    assert fixed.recipe.install == ["pip install -e ."] and "preparation script" in fixed.provenance[-1]
+
+
+def test_checking_steps_and_wrappers_of_ci_machines_prepare_nothing():
+    from forager.recipes.inference.candidates import prepare_lines
+    wf = PREPARING_WORKFLOW.replace("Generate translation binaries", "Check spec file is up to date")
+    assert read_workflow(wf, "t.yml").workflow_prepares == []
+    ev = read_workflow(PREPARING_WORKFLOW.replace("scripts/generate-translation-binaries.sh",
+                                                  "./ci/retry.sh venv/bin/python update.py"), "t.yml")
+    ev.files = ["ci/retry.sh", "update.py"]
+    assert [f.value for f in ev.workflow_prepares] == ["./ci/retry.sh venv/bin/python update.py"]
+    assert prepare_lines(ev) == []  # venv/bin/python is a CI machine's, not the tree's

@@ -137,9 +137,11 @@ def _packaging_install(ev: Evidence, name: str, editable: bool) -> tuple[list[st
 
 
 def add_install(install: list[str], line: str) -> list[str]:
-    """`line` added to the install lines, before the final reinstall of the project if there is one."""
-    if install and install[-1].startswith(SELF_LAST):
-        return [*install[:-1], line, install[-1]]
+    """`line` added to the install lines, before the final reinstall of the project if there is one
+    (preparation scripts may follow that reinstall)."""
+    for i in range(len(install) - 1, -1, -1):
+        if install[i].startswith(SELF_LAST):
+            return [*install[:i], line, *install[i:]]
     return [*install, line]
 
 
@@ -162,6 +164,25 @@ def _workflow_install(ev: Evidence) -> list[str]:
     return lines
 
 
+PREPARE_FAILED = "forager: a preparation step of the CI workflow failed:"
+
+
+def prepare_lines(ev: Evidence) -> list[str]:
+    """The CI test job's own preparation scripts that exist in the tree, each saying so if it fails
+    (the fixer `failed_prepare` then leaves them out)."""
+    out = []
+    for f in ev.workflow_prepares:
+        words = f.value.split()
+        if words[0] in ("bash", "sh", "python", "python3"):
+            words = words[1:]
+        # The script, and every argument that names a file, must be in the tree (a wrapper running
+        # `venv/bin/python x.py` needs a CI machine's virtualenv).
+        paths = [w.removeprefix("./") for w in words if "/" in w or w.endswith((".py", ".sh"))]
+        if words[0].removeprefix("./") in paths and all(p in ev.files for p in paths) and f.value not in out:
+            out.append(f.value)
+    return [f"{{ {v}; }} || {{ echo {shlex.quote(f'{PREPARE_FAILED} {v}')} >&2; exit 1; }}" for v in out[:3]]
+
+
 def candidates(ev: Evidence, source: Source, name: str, unittest_only: bool) -> list[Candidate]:
     py = choose_python(ev)
     env, env_why = _env(ev)
@@ -170,13 +191,18 @@ def candidates(ev: Evidence, source: Source, name: str, unittest_only: bool) -> 
     apt = list(dict.fromkeys(f.value for f in ev.apt if re.fullmatch(r"[a-z0-9][a-z0-9.+-]*", f.value)))[:10]
     if apt:
         common.append(f"apt {apt}: the CI workflow installs them ({ev.apt[0].origin})")
+    prepare = prepare_lines(ev)
+    if prepare:
+        common.append(f"then {len(prepare)} preparation script(s) the CI test job runs before its tests "
+                      f"({ev.workflow_prepares[0].origin})")
     out = []
     for label, editable in (("packaging metadata, editable", True), ("packaging metadata", False)):
         install, why = _packaging_install(ev, name, editable)
+        install += prepare
         out.append(Candidate(label, Recipe(name=name, source=source, python=py.value, apt=apt, install=install, env=env,
                                            test=test), [*common, *why]))
     if ev.workflow_installs:
-        install = _workflow_install(ev)
+        install = _workflow_install(ev) + prepare
         out.insert(1, Candidate("CI workflow", Recipe(name=name, source=source, python=py.value, apt=apt, install=install,
                                                       env=env, test=test),
                                 [*common, f"install: the run steps of {ev.workflow_installs[0].origin}"]))

@@ -41,6 +41,8 @@ class Evidence(BaseModel):
     workflow_pythons: list[Fact] = []
     workflow_installs: list[Fact] = []
     workflow_tests: list[Fact] = []
+    workflow_prepares: list[Fact] = Field(default_factory=list, description="repository scripts a testing CI job runs before its tests")
+    runs_tests: bool = Field(False, description="while reading one workflow job: it has run a test command")
     apt: list[Fact] = []
     scm_version: Fact | None = None
     version_tag: str | None = Field(None, description="nearest git tag at the commit, for scm-versioned builds")
