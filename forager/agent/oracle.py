@@ -1,13 +1,16 @@
 """The oracle policy: applies the gold patch through the edit tool and submits it.
 
 It proves a task and the whole harness without a model: every hunk becomes one edit call
-(old lines -> new lines), new files become create calls, deleted files a bash `git rm`.
+(old lines -> new lines), new files become create calls (their new folders made first with
+`mkdir -p`), deleted files a bash `git rm`.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from forager.agent.llama3 import Message
 from forager.agent.model import Reply
@@ -56,7 +59,13 @@ def parse_patch(patch: str) -> list[FileDiff]:
 def oracle_calls(gold_patch: str) -> list:
     calls: list = []
     new_files = []
-    for f in parse_patch(gold_patch):
+    files = parse_patch(gold_patch)
+    # The create tool wants an existing parent: folders only new files live in are made first.
+    known = {str(PurePosixPath(f.path).parent) for f in files if not f.new_file}
+    fresh = sorted({str(PurePosixPath(f.path).parent) for f in files if f.new_file} - known - {"."})
+    if fresh:
+        calls.append(BashCall(command="cd /testbed && mkdir -p " + " ".join(shlex.quote(d) for d in fresh)))
+    for f in files:
         path = f"/testbed/{f.path}"
         if f.deleted:
             calls.append(BashCall(command=f"cd /testbed && git rm -q {f.path}"))
@@ -66,8 +75,9 @@ def oracle_calls(gold_patch: str) -> list:
             new_files.append(f.path)
         else:
             calls += [EditCall(path=path, search="".join(o), replace="".join(n)) for o, n in f.hunks]
-    intent = " ".join(new_files)
-    add = f"git add -N {intent} && " if intent else ""
+    intent = " ".join(shlex.quote(p) for p in new_files)
+    # -f: a new file of the fix may match an ignore rule (it is tracked all the same in the fix's commit).
+    add = f"git add -f -N {intent} && " if intent else ""
     calls.append(BashCall(command=f"cd /testbed && {add}git diff > {PATCH_PATH}"))
     calls.append(SubmitCall(path=PATCH_PATH))
     return calls
