@@ -83,19 +83,60 @@ def oracle_calls(gold_patch: str) -> list:
     return calls
 
 
+GOLD_COPY = "/tmp/.oracle-gold.patch"
+# What the edit tool says when it replaced nothing (forager's dialect, CWM's).
+EDIT_FAILED = ("edit failed:", "No replacement was performed")
+
+
+def file_of(call) -> str | None:
+    """The repository file an edit call changes (None for other calls)."""
+    return call.path.removeprefix("/testbed/") if isinstance(call, EditCall) else None
+
+
+def fallback_calls(gold_patch: str, path: str, copied: bool) -> list:
+    """One file's hunks by `git apply` instead of edits: a hunk whose old lines occur more than once in
+    the file (the edit tool refuses it) still lands where the patch says."""
+    calls = [] if copied else [CreateCall(path=GOLD_COPY, content=gold_patch)]
+    q = shlex.quote(path)
+    calls.append(BashCall(command=f"cd /testbed && git checkout -- {q} && git apply --include={q} {GOLD_COPY}"))
+    return calls
+
+
 class OraclePolicy:
-    """Plays the gold patch as a scripted conversation; then answers without a tool call."""
+    """Plays the gold patch as a scripted conversation; then answers without a tool call. When an
+    edit replaces nothing (its old lines are not unique in the file), that file's remaining hunks are
+    dropped and the file is patched with `git apply` instead."""
 
     name = "oracle"
     sampling = Sampling(temperature=0, top_p=1, max_tokens=0)
 
     def __init__(self, gold_patch: str):
-        self.script = [f"Applying the reference fix, step {i + 1}.\n\n{render_tool_call(c)}"
-                       for i, c in enumerate(oracle_calls(gold_patch))]
+        self.gold = gold_patch
+        self.calls = oracle_calls(gold_patch)
         self.turn = 0
+        self.last = None  # the call of the previous turn
+        self.copied = False
+
+    @property
+    def script(self) -> list[str]:
+        """The turns still to come, as the policy will write them."""
+        return [self._text(i, c) for i, c in enumerate(self.calls[self.turn:], self.turn)]
+
+    @staticmethod
+    def _text(i: int, call) -> str:
+        return f"Applying the reference fix, step {i + 1}.\n\n{render_tool_call(call)}"
 
     def complete(self, messages: list[Message]) -> Reply:
-        text = self.script[self.turn] if self.turn < len(self.script) else "The reference fix is submitted."
+        path = file_of(self.last)
+        if path and messages and any(m in messages[-1].content for m in EDIT_FAILED):
+            rest = [c for c in self.calls[self.turn:] if file_of(c) != path]
+            self.calls[self.turn:] = fallback_calls(self.gold, path, self.copied) + rest
+            self.copied = True
+        if self.turn < len(self.calls):
+            self.last = self.calls[self.turn]
+            text = self._text(self.turn, self.last)
+        else:
+            self.last, text = None, "The reference fix is submitted."
         self.turn += 1
         return Reply(text=text, finish_reason="stop", prompt_tokens=None, completion_tokens=None, latency=0.0)
 
