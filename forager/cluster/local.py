@@ -142,6 +142,14 @@ class LocalCluster:
         os.kill(pid, signal.SIGKILL)
         return pid
 
+    def signal_node(self, name: str, sig: int) -> None:
+        """Send `sig` to every process of the node (its raylet and workers), e.g. SIGSTOP to freeze it."""
+        for pid in _group_pids(self.nodes[name].pgid):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+
     def stop_node(self, name: str) -> None:
         node = self.nodes[name]
         _kill_group(node.pgid)

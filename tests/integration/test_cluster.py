@@ -119,12 +119,25 @@ def _wait(cond, proc, timeout=600):
     return False
 
 
+def _freeze_with_containers(cluster, name, proc) -> bool:
+    """Freeze the node (SIGSTOP) at a moment it has containers, so none of its own clean-up can remove
+    them before it is killed: an episode that ended between a look and the kill left none behind."""
+    while _wait(lambda: len(forager_containers(cluster, name)) > 0, proc):
+        cluster.signal_node(name, signal.SIGSTOP)
+        time.sleep(1.0)  # a removal already sent to the engine lands
+        if forager_containers(cluster, name):
+            return True
+        cluster.signal_node(name, signal.SIGCONT)
+    return False
+
+
 def test_worker_killed_mid_run_loses_nothing_and_its_containers_go_later(cluster, example_tasks, tasks_dir, tmp_path):
     out, log = tmp_path / "killed-node.jsonl", tmp_path / "run.log"
     proc = _start_cluster_harvest(cluster, tasks_dir / ALL_OPERATORS_TASKS, out, log)
     try:
-        assert _wait(lambda: len(forager_containers(cluster, "node_b")) > 0, proc), log.read_text()[-3000:]
+        assert _freeze_with_containers(cluster, "node_b", proc), log.read_text()[-3000:]
         cluster.kill_raylet("node_b")
+        cluster.signal_node("node_b", signal.SIGKILL)  # the machine is gone: its frozen workers too
         assert proc.wait(900) == 0, log.read_text()[-3000:]
     finally:
         if proc.poll() is None:
