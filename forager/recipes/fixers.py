@@ -182,16 +182,31 @@ def crashing_plugin(cand: Candidate, logs: str) -> Candidate | None:
                  "the distribution providing it is uninstalled", install=add_install(cand.recipe.install, line))
 
 
+# Debian bookworm's CPython 3.11.2 crashes in two ways while pytest formats a failure's traceback:
+# parsing the source ("AST constructor recursion depth mismatch"; native tracebacks parse none), and
+# reading a frame's positions ("generator raised StopIteration" in traceback's frame walk; every style
+# but `line` reads them).
+_TB_CRASH_AST = "AST constructor recursion depth mismatch"
+_TB_CRASH_POSITIONS = re.compile(r"_extract_from_extended_frame_gen[\s\S]{0,400}?RuntimeError: generator raised StopIteration")
+
+
 def traceback_crash(cand: Candidate, logs: str) -> Candidate | None:
-    """pytest crashes while formatting a failure's traceback (CPython 3.11.2, Debian bookworm's
-    Python: 'AST constructor recursion depth mismatch' when pytest parses the source): tracebacks are
-    printed natively, which reads no source through ast."""
-    if "AST constructor recursion depth mismatch" not in logs or cand.recipe.test.framework != "pytest" \
-            or "--tb=native" in cand.recipe.test.command:
+    """pytest crashes while formatting a failure's traceback (CPython 3.11.2): tracebacks are printed
+    natively (no source parsed) or, for the frame-positions crash, one line per failure."""
+    command = cand.recipe.test.command
+    if cand.recipe.test.framework != "pytest":
         return None
-    test = cand.recipe.test.model_copy(update={"command": cand.recipe.test.command + " --tb=native"})
-    return _with(cand, "native tracebacks", "pytest crashed formatting a traceback (AST constructor recursion depth "
-                 "mismatch, a CPython 3.11.2 bug): --tb=native", test=test)
+    if _TB_CRASH_POSITIONS.search(logs) and "--tb=line" not in command:
+        style, why = "--tb=line", "pytest crashed reading a frame's positions while formatting a traceback " \
+                                  "(generator raised StopIteration, a CPython 3.11.2 bug): --tb=line"
+    elif _TB_CRASH_AST in logs and "--tb=" not in command:
+        style, why = "--tb=native", "pytest crashed formatting a traceback (AST constructor recursion depth " \
+                                    "mismatch, a CPython 3.11.2 bug): --tb=native"
+    else:
+        return None
+    words = [w for w in command.split() if not w.startswith("--tb=")]
+    test = cand.recipe.test.model_copy(update={"command": " ".join([*words, style])})
+    return _with(cand, "line tracebacks" if style == "--tb=line" else "native tracebacks", why, test=test)
 
 
 def failed_prepare(cand: Candidate, logs: str) -> Candidate | None:

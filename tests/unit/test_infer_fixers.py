@@ -117,6 +117,18 @@ def test_a_crash_while_formatting_a_traceback_turns_to_native_tracebacks():
     assert _fix(got, log) is None
 
 
+def test_a_crash_reading_frame_positions_turns_to_line_tracebacks():
+    # pydantic-settings on Debian's 3.11.2, as the validation log printed it
+    log = ("INTERNALERROR>   File \"/usr/lib/python3.11/traceback.py\", line 416, in _extract_from_extended_frame_gen\n"
+           "INTERNALERROR>     for f, (lineno, end_lineno, colno, end_colno) in frame_gen:\n"
+           "INTERNALERROR> RuntimeError: generator raised StopIteration\n")
+    got = _fix(_cand(), log)
+    assert got.recipe.test.command.endswith(" --tb=line") and "--tb=native" not in got.recipe.test.command
+    assert _fix(got, log) is None
+    native = _fix(_cand(), "INTERNALERROR> SystemError: AST constructor recursion depth mismatch (before=1, after=2)\n")
+    assert _fix(native, log).recipe.test.command.count("--tb=") == 1  # native, then line: one style only
+
+
 def test_an_uncollectable_file_is_found_from_the_short_summary_too():
     log = ("ERROR tests/unit/test_build_c_ext.py - KeyError: 'headers'\n"
            "ERROR tests/test_x.py::test_y - RuntimeError\n")
