@@ -59,7 +59,9 @@ def check(box: Sandbox, m: Manifest, cand: MutantCandidate, warm: WarmPytest | N
         try:
             result = _check_in_server(m, cand, warm, covering_only)
         except Unconfirmed:
-            result = None  # the fork is no judge of a test this mutant fails: new processes judge it
+            # The fork is no judge of a test this mutant fails, and neither is a run that reorders
+            # the suite (such a test fails alone, out of its order): the whole suite in its own order.
+            return check_fresh(box, m, cand, reorder=False)
         if result is not None:
             return result
     return check_fresh(box, m, cand)
@@ -106,11 +108,15 @@ def verify(box: Sandbox, m: Manifest, cand: MutantCandidate, result: Check, warm
     return full
 
 
-def check_fresh(box: Sandbox, m: Manifest, cand: MutantCandidate) -> Check:
-    """The mutant written into the tree, the tests in new processes, the tree restored."""
+def check_fresh(box: Sandbox, m: Manifest, cand: MutantCandidate, reorder: bool = True) -> Check:
+    """The mutant written into the tree, the tests in new processes, the tree restored. `reorder`:
+    the covering tests first (else the whole suite in its own order, one run)."""
     mu, spec, limit = cand.mutant, m.recipe.test, mutant_timeout(m)
     box.write_file(f"/testbed/{mu.file}", mu.mutated.encode(), make_parent=False)
     try:
+        if not reorder:
+            full = run_tests(box, spec, None, timeout=limit, plugins=m.pytest_plugins)
+            return judge(full, cand, m, full.duration)
         if FRAMEWORKS[spec.framework].supports_first:
             # One run: covering tests first, the rest only when one of them did not pass.
             full = run_tests(box, spec, None, timeout=limit, first=list(cand.covering), plugins=m.pytest_plugins)
