@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
-from common import current_manifest, table
+from common import current_manifest, run_in_tmp, table
 
 from forager.cluster import registry
 from forager.cluster.executor import ClusterSettings, RayExecutor
@@ -58,6 +56,16 @@ def timed(tasks, out: Path, slots: int, executor=None) -> tuple[int, int, float]
     return len(trajs), sum(t.reward > 0 for t in trajs), seconds
 
 
+def timed_on_ray(ray, settings, tasks, out: Path, slots: int) -> tuple:
+    """(episodes, resolved, seconds as text, episodes per minute) of one harvest through a RayExecutor."""
+    ex = RayExecutor(ray, settings, say=print)
+    try:
+        n, ok, sec = timed(tasks, out, slots, ex)
+    finally:
+        ex.shutdown()
+    return n, ok, f"{sec:.1f}", 60 * n / sec
+
+
 def transfer(c: LocalCluster, node: str, tag: str, image_id: str) -> float:
     """Registry to a node's engine, checked against the manifest's image id."""
     use_engine(c.nodes[node].docker_host)
@@ -85,22 +93,12 @@ def bench(a, tmp: Path) -> None:
         use_engine(None)
         ray.init(address=c.address, logging_level="ERROR", log_to_driver=False)
         settings = ClusterSettings(address=c.address, registry=c.registry_address, slots=a.slots, replicas=2)
-        ex = RayExecutor(ray, settings, say=print)
-        try:
-            n, ok, sec = timed(tasks, tmp / "ray1.jsonl", a.slots, ex)
-        finally:
-            ex.shutdown()
-        rows.append(("1 node, Ray", n, ok, f"{sec:.1f}", 60 * n / sec))
+        rows.append(("1 node, Ray", *timed_on_ray(ray, settings, tasks, tmp / "ray1.jsonl", a.slots)))
 
         c.add_node("node_b", 2)
         moves.append(("pull on node_b, id checked", f"{transfer(c, 'node_b', tag, image_id):.1f}"))
         use_engine(None)
-        ex = RayExecutor(ray, settings, say=print)
-        try:
-            n, ok, sec = timed(tasks, tmp / "ray2.jsonl", a.slots, ex)
-        finally:
-            ex.shutdown()
-        rows.append(("2 worker nodes, Ray", n, ok, f"{sec:.1f}", 60 * n / sec))
+        rows.append(("2 worker nodes, Ray", *timed_on_ray(ray, settings, tasks, tmp / "ray2.jsonl", a.slots)))
         ray.shutdown()
     finally:
         use_engine(None)
@@ -121,14 +119,7 @@ def main() -> None:
     ap.add_argument("--slots", type=int, default=2, help="episodes at once per node")
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="fbc-"))  # short: engine sockets live under it
-    try:
-        bench(a, tmp)
-    finally:
-        if a.keep:
-            print(f"files kept in {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+    run_in_tmp(bench, a, "fbc-")  # short: engine sockets live under it
 
 
 if __name__ == "__main__":

@@ -10,12 +10,10 @@ Every run writes a fresh trajectories file in a temporary directory (removed unl
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
-from common import current_manifest, table
+from common import current_manifest, run_in_tmp, table
 
 from forager.harvest.episode import HarvestSettings
 from forager.harvest.runner import harvest
@@ -51,14 +49,7 @@ def main() -> None:
     ap.add_argument("--model-episodes", type=int, default=2, help="local-model episodes (0: skip)")
     ap.add_argument("--keep", action="store_true", help="keep the tasks and trajectories files")
     a = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="forager-bench-harvest-"))
-    try:
-        bench(a, tmp)
-    finally:
-        if a.keep:
-            print(f"files kept in {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+    run_in_tmp(bench, a, "forager-bench-harvest-")
 
 
 def bench(a, tmp: Path) -> None:

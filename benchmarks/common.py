@@ -53,3 +53,17 @@ def current_manifest(name: str):
     if outcome.status not in ("built", "up-to-date"):
         raise ForagerError(f"{name}: {outcome.status}: {outcome.message}")
     return outcome.manifest
+
+
+def run_in_tmp(bench, a, prefix: str) -> None:
+    """bench(a, tmp) in a new temporary folder, removed afterwards unless `a.keep`."""
+    import shutil
+    import tempfile
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        bench(a, tmp)
+    finally:
+        if a.keep:
+            print(f"files kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -117,11 +117,6 @@ class OraclePolicy:
         self.last = None  # the call of the previous turn
         self.copied = False
 
-    @property
-    def script(self) -> list[str]:
-        """The turns still to come, as the policy will write them."""
-        return [self._text(i, c) for i, c in enumerate(self.calls[self.turn:], self.turn)]
-
     @staticmethod
     def _text(i: int, call) -> str:
         return f"Applying the reference fix, step {i + 1}.\n\n{render_tool_call(call)}"
