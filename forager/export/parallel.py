@@ -59,14 +59,3 @@ class Workers:
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
-
-
-def chunked(items: Iterable, size: int) -> Iterator[list]:
-    chunk: list = []
-    for x in items:
-        chunk.append(x)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -49,8 +49,7 @@ def export(inputs: list[Path], out: Path, spec: ExportSpec, *, say=lambda msg: N
     if spec.length.max_tokens and not spec.length.tokenizer:
         raise ForagerError("--max-tokens needs --tokenizer (a tokenizer.json)")
     for p in inputs:
-        if not p.is_file():
-            raise ForagerError(f"{p}: no such trajectory file")
+        reader.require_file(p)
     if spec.length.tokenizer:
         Counter(spec.length.tokenizer)  # a bad tokenizer file fails here, in one line, not in a worker
         spec.length.tokenizer_sha256 = sha256(Path(spec.length.tokenizer))

@@ -36,9 +36,13 @@ class ReadLog:
             self.counts[k] += v
 
 
-def file_info(path: Path) -> InputFile:
+def require_file(path: Path) -> None:
     if not path.is_file():
         raise ForagerError(f"{path}: no such trajectory file")
+
+
+def file_info(path: Path) -> InputFile:
+    require_file(path)
     h = hashlib.sha256()
     lines = sum(b.newlines for b in file_blocks(path, h))
     return InputFile(path=str(path), sha256=h.hexdigest(), lines=lines)
