@@ -43,7 +43,8 @@ def engine_of(cluster, name: str) -> docker.DockerClient:
 
 
 def forager_containers(cluster, name: str) -> list:
-    return engine_of(cluster, name).containers.list(all=True, filters={"label": f"{LABEL}.pid"})
+    # The low-level list: the high-level one inspects each container and fails on one removed in between.
+    return engine_of(cluster, name).api.containers(all=True, filters={"label": f"{LABEL}.pid"})
 
 
 def ray_args(cluster, *more: str) -> list[str]:
