@@ -40,6 +40,12 @@ def _selection(paths: list[str], ids_file: str | None) -> tuple[str, str]:
     return "", " ".join(shlex.quote(p) for p in paths)
 
 
+def code_reads_path(data_file: str) -> str:
+    """Where forager_cov writes which tests read which functions' code (pytest only); not
+    DATA_FILE.*, which coverage_map.py merges as coverage data."""
+    return f"{data_file.rsplit('/', 1)[0]}/code-reads.json" if "/" in data_file else "code-reads.json"
+
+
 LAUNCHER = f"{HELPERS_DIR}/forager_pytest.py"
 _PYTHONS = ("python", "python3")
 
@@ -97,7 +103,8 @@ class Pytest:
         _, args = _selection(spec.paths, None)
         opts = (f"-p no:cacheprovider -p forager_cov -p forager_nodeid -o junit_family=xunit1 "
                 f"--junitxml={shlex.quote(junit_path)}")
-        return f"{_coverage_run(data_file)} -m pytest {pytest_options(spec.command)} {opts} {args}"
+        reads = shlex.quote(code_reads_path(data_file))
+        return f"FORAGER_CODE_READS={reads} {_coverage_run(data_file)} -m pytest {pytest_options(spec.command)} {opts} {args}"
 
 
 def pytest_options(command: str) -> str:

@@ -82,6 +82,8 @@ class WarmPytest:
         except ChannelClosed as exc:
             raise Unavailable(f"the pytest server did not start: {exc}") from None
         self.confirmed: set[str] = set()  # baseline-passing tests seen passing in a fork, unchanged
+        self.last_reason = ""  # why the last run was not limited to the covering tests, if it was not
+        self.last_timing: dict = {}  # the server's phases of the last run (seconds since the request)
         self.unreliable: set[str] = set()  # baseline-passing tests seen failing there, unchanged
         if hello.get("missing"):
             self.close()
@@ -105,6 +107,7 @@ class WarmPytest:
 
     def run_covering(self, file: str, source: str, covering: list[str], timeout: float, function: str,
                      span: tuple[int, int], covering_timeout: float | None = None,
+                     signature_readers: list[str] | None = None,
                      ) -> tuple[SuiteRun, Mode, frozenset[str] | None] | str:
         """As run(), but when the server can prove that only `function` (lines `span` of the
         file as committed) changed, that no changed function ran at import or collection, and
@@ -113,9 +116,13 @@ class WarmPytest:
         them: every other test runs the baseline's code, so its result is the baseline's. The
         third item is the set of tests the run was limited to (mode "covering"), or None when
         the whole suite ran (covering tests first, stopping when they all pass).
-        `covering_timeout`: the limit when exactly the covering tests run (else `timeout`)."""
+        `covering_timeout`: the limit when exactly the covering tests run (else `timeout`).
+        `signature_readers`: the tests that read the function's signature in the coverage run
+        (None: unknown); with them, a mutant that changes the signature runs them too instead of
+        the whole suite."""
         return self._run({"op": "run", "file": file, "source": source, "first": covering, "timeout": timeout,
-                          "function": function, "span": list(span), "only_timeout": covering_timeout})
+                          "function": function, "span": list(span), "only_timeout": covering_timeout,
+                          "signature_readers": signature_readers})
 
     def _run(self, req: dict) -> tuple[SuiteRun, Mode, frozenset[str] | None] | str:
         timeout = req["timeout"]
@@ -125,6 +132,8 @@ class WarmPytest:
             ans = self._channel.request(req, 2 * timeout + 60)
         except ChannelClosed as exc:
             raise Unavailable(f"the pytest server stopped: {exc}") from None
+        self.last_reason = ans.get("reason") or ans.get("why_full") or ""
+        self.last_timing = dict(ans.get("timing") or {}, seconds=ans.get("seconds"))
         if ans["mode"] == "unsupported":
             return ans["reason"]
         self.confirmed.update(ans.get("confirmed") or ())

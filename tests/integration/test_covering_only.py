@@ -251,3 +251,70 @@ def test_verify_sample_passes_on_the_example_and_fails_loudly_on_a_difference(ex
                 verify(box, example_manifest, cand, wrong, warm)
         finally:
             warm.close()
+
+
+SIGNATURE_TEST = '''import inspect
+
+from minilib.stats import mean, scaled
+
+EARLY = inspect.signature(mean)  # read at import: no test can be named for it
+
+
+def test_scaled():
+    assert scaled([1, 2]) == [2, 4]
+
+
+def test_scaled_offset():
+    assert scaled([1], 3, 1) == [4]
+
+
+def test_signature():
+    assert list(inspect.signature(scaled).parameters) == ["data", "factor", "offset"]
+'''
+
+
+def test_a_signature_change_runs_the_tests_that_read_the_signature(example_manifest, tmp_path, monkeypatch):
+    """The coverage run records which tests read a function's signature (its code object)
+    without running it; a mutant that changes the signature runs them with the covering tests,
+    with the same statuses as the whole suite. A signature read at import names no test: the
+    whole suite runs."""
+    m = example_manifest
+    monkeypatch.setattr(coverage_map, "_cache_path", lambda _m: tmp_path / "coverage.json")
+    with Sandbox.start(m.image_tag, kind="test") as box:
+        source = box.read_file(f"/testbed/{STATS}").decode() + DEFAULTS
+        box.write_file(f"/testbed/{STATS}", source.encode())
+        box.write_file("/testbed/tests/test_signature.py", SIGNATURE_TEST.encode())
+        assert box.exec("git add -A && git -c user.name=t -c user.email=t@t commit -qm edit").exit_code == 0
+        cmap = coverage_map.collect(box, m)
+        assert cmap.signature_readers(STATS, "scaled") == {"tests/test_signature.py::test_signature"}
+        assert cmap.signature_readers(STATS, "mean") is None  # read at import
+        assert cmap.signature_readers(STATS, "median") == set()
+        spans = {t.qualname: (t.start_line, t.end_line) for t in function_spans(source)}
+        covering = sorted(cmap.tests_for(STATS, *spans["scaled"]))
+        assert covering == ["tests/test_signature.py::test_scaled", "tests/test_signature.py::test_scaled_offset"]
+        readers = sorted(cmap.signature_readers(STATS, "scaled"))
+        warm = WarmPytest(box, m.recipe.test)
+        try:
+            for old, new in [("factor=2, offset=0):\n    return [x * factor + offset", "factor=2):\n    return [x * factor"),
+                             ("factor=2, offset=0", "factor=3, offset=0")]:  # a parameter removed; a default
+                mutated = source.replace(old, new)
+                assert mutated != source
+                run_, mode, only = warm.run_covering(STATS, mutated, covering, 60, "scaled", spans["scaled"],
+                                                     signature_readers=readers)
+                assert mode == "covering" and set(readers) <= only and "tests/test_stats.py::test_mean" not in only
+                whole, _ = warm.run(STATS, mutated, covering, 60)
+                assert {t: run_.statuses.get(t) for t in only} == {t: whole.statuses.get(t) for t in only}, old
+                outside = {t for t, s in whole.statuses.items() if t not in only and s != "passed"
+                           and t in set(m.passing())}
+                assert not outside, old  # every test left out passes, as in the baseline
+            assert run_.statuses["tests/test_signature.py::test_signature"] == "passed"  # a default: same names
+            removed = source.replace("factor=2, offset=0):\n    return [x * factor + offset",
+                                     "factor=2):\n    return [x * factor")
+            run_, _, _ = warm.run_covering(STATS, removed, covering, 60, "scaled", spans["scaled"],
+                                           signature_readers=readers)
+            assert run_.statuses["tests/test_signature.py::test_signature"] == "failed"
+            # Unknown readers: the whole suite, covering tests first.
+            _, mode, only = warm.run_covering(STATS, removed, covering, 60, "scaled", spans["scaled"])
+            assert (mode, only) == ("fork", None)
+        finally:
+            warm.close()

@@ -112,3 +112,22 @@ def test_covering_seconds_come_from_the_coverage_runs_junit(tmp_path):
     cmap = CoverageMap(files={}, durations=durations)
     assert cmap.seconds(["t.py::test_a", "t.py::test_b"]) == 1.75 and cmap.seconds(["t.py::nope"]) is None
     assert CoverageMap.model_validate_json('{"files": {}}').durations == {}  # maps cached before durations
+
+
+def test_signature_readers_come_from_the_coverage_runs_code_reads(tmp_path):
+    import json
+
+    from forager.tasks.coverage_map import _code_reads
+    raw = json.dumps({"tests": {"t::a": [["pkg/a.py", "mean"]], "t::b": [["pkg/a.py", "mean"], ["pkg/a.py", "f"]]},
+                      "outside": [["pkg/a.py", "f"]]}).encode()
+    reads = _code_reads(raw)
+    cmap = CoverageMap(files={"pkg/a.py": {9: ["t::a"], 10: ["t::a"]}}, code_reads=reads)
+    assert cmap.signature_readers("pkg/a.py", "mean") == {"t::a", "t::b"}
+    assert cmap.signature_readers("pkg/a.py", "f") is None  # read at import or collection
+    assert cmap.signature_readers("pkg/a.py", "g") == set()
+    assert CoverageMap(files={}).signature_readers("pkg/a.py", "mean") is None  # not recorded
+    assert _code_reads(b"not json") is None and _code_reads(b'{"tests": {}}') is None and _code_reads(None) is None
+    # Candidates carry the stable-passing readers (t::b is not a stable pass here).
+    stream = CandidateStream(Box({"pkg/a.py": SOURCE}), manifest(), cmap, 0, cache_dir=tmp_path)
+    cands = [c for c in stream.take(50) if c.mutant.function == "mean"]
+    assert cands and all(c.signature_readers == ("t::a",) for c in cands)

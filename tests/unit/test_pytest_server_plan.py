@@ -247,7 +247,8 @@ def test_signature_and_docstring_changes_are_visible_without_running():
     old = server.import_level(compile(MODULE, PATH, "exec", dont_inherit=True))
     seen = lambda new: server.interface_changes(old, new, PATH)  # noqa: E731
     assert seen(MODULE.replace("return a + b", "return a - b")) == []
-    assert seen(MODULE.replace("def add(a, b):\n    return a + b", "def add(a):\n    return a + a")) == ["add"]
-    assert seen(MODULE.replace("def add(a, b):\n", "def add(a, b):\n    \"\"\"Sum.\"\"\"\n")) == ["add"]
-    assert seen(MODULE.replace("def add(a, b):", "def add(b, a):")) == ["add"]
-    assert seen(MODULE.replace("def add(a, b):", "def add(a, *b):")) == ["add"]
+    assert seen(MODULE.replace("def add(a, b):\n    return a + b", "def add(a):\n    return a + a")) == [
+        ("add", "signature")]
+    assert seen(MODULE.replace("def add(a, b):\n", "def add(a, b):\n    \"\"\"Sum.\"\"\"\n")) == [("add", "docstring")]
+    assert seen(MODULE.replace("def add(a, b):", "def add(b, a):")) == [("add", "signature")]
+    assert seen(MODULE.replace("def add(a, b):", "def add(a, *b):")) == [("add", "signature")]

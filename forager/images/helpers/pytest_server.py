@@ -269,19 +269,29 @@ def changed_functions(old, new_src, path):
     return out
 
 
-def interface(code):
-    """What can be seen of a function without running it: its signature (inspect reads the
-    code's argument counts, names and flags) and its docstring (the first constant)."""
+def signature(code):
+    """What inspect reads of a function's signature from its code: argument counts, names and
+    flags (the defaults are the body's, see new_defaults)."""
     n = code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)
-    doc = code.co_consts[0] if code.co_consts and isinstance(code.co_consts[0], str) else None
     return (code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount, code.co_varnames[:n],
-            code.co_flags & 0x0C, doc)
+            code.co_flags & 0x0C)
+
+
+def docstring(code):
+    return code.co_consts[0] if code.co_consts and isinstance(code.co_consts[0], str) else None
 
 
 def interface_changes(old, new_src, path):
-    """Qualified names of the functions whose signature or docstring the mutant changes."""
+    """(qualified name, "signature" or "docstring") of each function whose signature or
+    docstring the mutant changes: what can be seen of a function without running it."""
     _, new_funcs = levels(new_src, path)
-    return [a.co_qualname for (_, a), (_, b) in zip(old[1], new_funcs) if interface(a) != interface(b)]
+    out = []
+    for (_, a), (_, b) in zip(old[1], new_funcs):
+        if docstring(a) != docstring(b):
+            out.append((a.co_qualname, "docstring"))
+        elif signature(a) != signature(b):
+            out.append((a.co_qualname, "signature"))
+    return out
 
 
 # --- statuses ---------------------------------------------------------------------------------
@@ -761,23 +771,31 @@ class Server:
         fixtures are the only ones whose code the mutant changes; else (None, why not)."""
         if mode != "swap":
             return None, "not a swap of function bodies" if mode == "import" else "a fresh session"
-        if any(attr != "__code__" for _, attr, _ in plan):
-            return None, "the mutant changes defaults, part of a signature"
+        if req.get("signature_readers") is None and any(attr != "__code__" for _, attr, _ in plan):
+            return None, "the mutant changes defaults, part of a signature (readers not recorded)"
         try:
             changed = changed_functions(self.collected.compiled(path, old_src), new_src, path)
         except (SyntaxError, ValueError) as exc:
             return None, f"does not compile here: {exc}"
         start, end = req.get("span") or (0, 0)
-        for name, _lo, hi in changed or [("?", 0, 0)]:
+        # A changed default leaves the function's code as it is: it counts as a change of it.
+        defaults = [(fn.__qualname__, start, start) for fn, attr, _ in plan if attr == "__defaults__"]
+        for name, _lo, hi in (changed + defaults if changed is not None else None) or [("?", 0, 0)]:
             # Only the function whose lines gave the covering tests may change.
             if name != req["function"] or not start <= hi <= end:
                 return None, f"the mutant changes {name}, not only {req['function']}"
+        readers = req.get("signature_readers")
         seen = interface_changes(self.collected.compiled(path, old_src), new_src, path)
-        if seen:
+        seen += [(name, "signature") for name, _, _ in defaults[:1]]
+        for name, what in seen:
             # A test may read a signature or a docstring (inspect, curry, doc checks) without
-            # running the function: coverage cannot see it, so the whole suite runs.
-            return None, f"the mutant changes the signature or docstring of {seen[0]}"
-        chosen = self.collected.covering_set(first)
+            # running the function: coverage cannot see it. Reads of a signature go through the
+            # code object, which the coverage run recorded per test (forager_cov): those tests
+            # run too. Docstrings are read unseen: the whole suite runs.
+            if what == "docstring" or readers is None:
+                return None, f"the mutant changes the {what} of {name}" + (
+                    "" if what == "docstring" else " (read at import or collection, or not recorded)")
+        chosen = self.collected.covering_set(sorted(set(first) | set(readers if seen else ())))
         if chosen is None:
             return None, "a covering test is not in the collected session"
         return chosen, None

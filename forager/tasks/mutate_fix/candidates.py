@@ -37,6 +37,9 @@ class MutantCandidate:
     mutant: Mutant
     covering: tuple[str, ...]  # stable-passing tests that run the mutated function
     covering_seconds: float | None = None  # their time in the coverage run, if known
+    # Stable-passing tests that read the function's signature (its code object) in the coverage
+    # run; None when unknown, or when it was read at import or collection.
+    signature_readers: tuple[str, ...] | None = None
 
     @property
     def key(self) -> str:
@@ -101,7 +104,7 @@ class CandidateStream:
         self._sources: dict[str, str | None] = {}
         self._modules: dict[str, ModuleMutants | None] = {}
         self._lists: dict[Target, tuple[list[Mutant], Iterator[Mutant] | None]] = {}
-        stable_pass = set(m.passing())
+        self._stable = stable_pass = set(m.passing())
         self.order: list[tuple[Target, tuple[str, ...]]] = []
         for t in self._targets():
             tests = cmap.tests_for(t.file, t.start_line, t.end_line) & stable_pass
@@ -193,13 +196,16 @@ class CandidateStream:
     def _store(self, t: Target, got: list[Mutant], complete: bool) -> None:
         write_atomic(self._path(t), json.dumps({"complete": complete, "mutants": [_pack(mu) for mu in got]}))
 
+    def _candidate(self, t: Target, covering: tuple[str, ...], mu: Mutant) -> MutantCandidate:
+        readers = self.cmap.signature_readers(t.file, t.qualname)
+        return MutantCandidate(mu, covering, self.cmap.seconds(covering),
+                               None if readers is None else tuple(sorted(readers & self._stable)))
+
     def __iter__(self) -> Iterator[MutantCandidate]:
         for t, covering in self.order:
-            secs = self.cmap.seconds(covering)
-            yield from (MutantCandidate(mu, covering, secs) for mu in self.mutants(t, FIRST_PASS))
+            yield from (self._candidate(t, covering, mu) for mu in self.mutants(t, FIRST_PASS))
         for t, covering in self.order:
-            secs = self.cmap.seconds(covering)
-            yield from (MutantCandidate(mu, covering, secs) for mu in self.mutants(t)[FIRST_PASS:])
+            yield from (self._candidate(t, covering, mu) for mu in self.mutants(t)[FIRST_PASS:])
 
     def take(self, n: int) -> list[MutantCandidate]:
         out = []

@@ -28,6 +28,7 @@ class Check:
     seconds: float = 0.0
     runner: Runner = "process"
     covering_only: bool = False  # a fork that ran only the tests that can change; the rest kept the baseline
+    why: str = ""  # why not covering-only (the server's reason), when it is not
 
 
 def mutant_timeout(m: Manifest) -> float:
@@ -55,16 +56,20 @@ def check(box: Sandbox, m: Manifest, cand: MutantCandidate, warm: WarmPytest | N
     With `covering_only`, a fork where the server proves that only the mutated function's body
     changed, and that it ran neither at import nor at collection, runs only the tests that can
     change; every other baseline-passing test keeps its baseline result."""
-    if warm is not None:
-        try:
-            result = _check_in_server(m, cand, warm, covering_only)
-        except Unconfirmed:
-            # The fork is no judge of a test this mutant fails, and neither is a run that reorders
-            # the suite (such a test fails alone, out of its order): the whole suite in its own order.
-            return check_fresh(box, m, cand, reorder=False)
-        if result is not None:
-            return result
-    return check_fresh(box, m, cand)
+    if warm is None:
+        return check_fresh(box, m, cand)
+    try:
+        result = _check_in_server(m, cand, warm, covering_only)
+    except Unconfirmed as exc:
+        # The fork is no judge of a test this mutant fails, and neither is a run that reorders
+        # the suite (such a test fails alone, out of its order): the whole suite in its own order.
+        result = check_fresh(box, m, cand, reorder=False)
+        result.why = f"{exc.tests[0]} does not pass in a fork unchanged"
+        return result
+    if result is None:
+        result = check_fresh(box, m, cand)
+    result.why = result.why or ("" if result.covering_only else warm.last_reason)
+    return result
 
 
 def _check_in_server(m: Manifest, cand: MutantCandidate, warm: WarmPytest, covering_only: bool) -> Check | None:
@@ -72,8 +77,9 @@ def _check_in_server(m: Manifest, cand: MutantCandidate, warm: WarmPytest, cover
     Unconfirmed when a test the mutant fails does not pass in a fork of the unchanged suite either."""
     mu = cand.mutant
     if covering_only:
+        readers = None if cand.signature_readers is None else list(cand.signature_readers)
         res = warm.run_covering(mu.file, mu.mutated, list(cand.covering), mutant_timeout(m), mu.function,
-                                (mu.start_line, mu.end_line), covering_timeout(m, cand))
+                                (mu.start_line, mu.end_line), covering_timeout(m, cand), readers)
     else:
         res = warm.run(mu.file, mu.mutated, list(cand.covering), mutant_timeout(m))
     if isinstance(res, str):
