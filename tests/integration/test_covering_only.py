@@ -318,3 +318,57 @@ def test_a_signature_change_runs_the_tests_that_read_the_signature(example_manif
             assert (mode, only) == ("fork", None)
         finally:
             warm.close()
+
+
+DECORATED = '''
+
+
+def logged(fn):
+    def wrapper(*args):
+        return fn(*args)
+    return wrapper
+
+
+@logged
+def double(xs):
+    return [2 * x for x in xs]
+'''
+DECORATED_TEST = '''from minilib.stats import double, logged
+
+
+def test_double():
+    assert double([1, 2]) == [2, 4]
+
+
+def test_logged_later():
+    assert logged(len)([1, 2, 3]) == 3
+'''
+
+
+def test_a_change_inside_a_decorator_applied_at_import_is_swapped_into_what_it_made(example_manifest):
+    """`logged` ran at import (it decorated `double`), its nested wrapper did not: a mutant of
+    the wrapper is swapped into the function `logged` made then and into `logged` itself, in a
+    fork, with the same statuses as a fresh session."""
+    with Sandbox.start(example_manifest.image_tag, kind="test") as box:
+        source = box.read_file(f"/testbed/{STATS}").decode() + DECORATED
+        box.write_file(f"/testbed/{STATS}", source.encode())
+        box.write_file("/testbed/tests/test_decorated.py", DECORATED_TEST.encode())
+        assert box.exec("git add -A && git -c user.name=t -c user.email=t@t commit -qm edit").exit_code == 0
+        warm = WarmPytest(box, example_manifest.recipe.test)
+        try:
+            span = {t.qualname: (t.start_line, t.end_line) for t in function_spans(source)}["logged"]
+            cov = ["tests/test_decorated.py::test_double", "tests/test_decorated.py::test_logged_later"]
+            mutated = source.replace("        return fn(*args)\n", "        return fn(*args[:0] or [[]])\n")
+            assert mutated != source
+            run_, mode, only = warm.run_covering(STATS, mutated, cov, 60, "logged", span)
+            assert mode == "covering" and only == set(cov)
+            assert {t: run_.statuses[t] for t in cov} == {t: "failed" for t in cov}
+            fresh = warm.run(STATS, mutated + "\nAT_IMPORT = 1\n", cov, 60)
+            assert not isinstance(fresh, str) and fresh[1] == "session"
+            assert {t: fresh[0].statuses.get(t) for t in cov} == {t: run_.statuses.get(t) for t in cov}
+            # A change of what `logged` itself runs (it ran at import): a fresh session.
+            changed = source.replace("    def wrapper(*args):\n", "    fn = len\n\n    def wrapper(*args):\n")
+            res = warm.run_covering(STATS, changed, cov, 60, "logged", span)
+            assert not isinstance(res, str) and res[1] == "session"
+        finally:
+            warm.close()

@@ -140,9 +140,30 @@ def test_dropping_super_changes_the_class_body():
 
 
 def test_a_function_that_ran_at_import_needs_a_fresh_session():
-    # make_adder ran at import and built ADD3 from its old code.
-    _, (mode, why) = plan(MODULE.replace("return x + n", "return x - n"), ran=["make_adder"])
+    # make_adder ran at import: a change of its own instructions could have made ADD3 otherwise.
+    _, (mode, why) = plan(MODULE.replace("def make_adder(n):\n", "def make_adder(n):\n    n = n + 1\n"),
+                          ran=["make_adder"])
     assert mode == "session" and "make_adder ran during import" in why
+
+
+def test_a_change_nested_in_a_function_that_ran_at_import_swaps_what_it_made():
+    # make_adder ran at import and made ADD3 from its nested code, which did not run: ADD3
+    # and make_adder both get the new code, as a fresh import would give them.
+    ns = swap(MODULE.replace("return x + n", "return x - n"), ran=["make_adder"])
+    assert ns["ADD3"](1) == -2
+    assert ns["make_adder"](5)(1) == -4
+
+
+def test_a_change_nested_in_a_function_that_ran_needs_a_fresh_session_when_it_ran_too():
+    ns, live = load()
+    old = server.import_level(compile(MODULE, PATH, "exec", dont_inherit=True))
+    ran_keys = {server.key(ns["make_adder"].__code__), server.key(ns["ADD3"].__code__)}
+    mode, why = server.plan_swap(old, MODULE.replace("return x + n", "return x - n"), PATH, ran_keys, live)
+    assert mode == "session" and "make_adder ran during import" in why
+    # Its signature is set when it is made: a fresh session too.
+    mode, _ = server.plan_swap(old, MODULE.replace("def inner(x):", "def inner(x, y=0):"), PATH,
+                               {server.key(ns["make_adder"].__code__)}, live)
+    assert mode == "session"
 
 
 def test_a_function_that_ran_but_only_moved_is_still_a_swap():

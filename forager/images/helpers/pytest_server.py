@@ -243,13 +243,45 @@ def plan_swap(old, new_src, path, ran_keys, live):
         if a == b:
             continue
         # A function that ran before the fork may have left results behind (closures,
-        # caches, generators): those came from the old code.
-        if key(a) in ran_keys and not same_behaviour(a, b):
+        # caches, generators): those came from the old code, unless only code nested in it
+        # changed, code that did not run (see nested_swaps).
+        made = nested_swaps(a, b, ran_keys, live)
+        if made is None:
             return "session", f"{a.co_qualname} ran during import or collection"
         if len(a.co_freevars) != len(b.co_freevars):
             return "session", f"{a.co_qualname} changes its closure"
+        swaps.extend(made)
         swaps.extend((f, "__code__", b) for f in live.get(key(a), ()))
     return "swap", swaps
+
+
+def nested_swaps(a, b, ran_keys, live):
+    """The swaps that give the functions made by running `a` (a decorator's wrapper, a
+    closure) the code a fresh import would give them; None when that cannot be done, because
+    code that changes (other than in line numbers) ran before the fork. A function that ran
+    at import and whose own instructions are the same made the same functions then, but from
+    its old nested code: those, and the functions made from any code between it and the
+    change, get their new code; a changed nested function must keep its name, closure,
+    signature and docstring (set when it was made)."""
+    if key(a) not in ran_keys:
+        return []  # nothing was made from its code yet
+    ta, tb = walk(a), walk(b)
+    if [p for p, _ in ta] != [p for p, _ in tb]:
+        return None
+    out = []
+    for (path, x), (_, y) in zip(ta, tb):
+        if x == y:
+            continue
+        if semantics(x) != semantics(y):
+            if key(x) in ran_keys:
+                return None
+            if path and (not x.co_flags & CO_OPTIMIZED or x.co_name != y.co_name
+                         or len(x.co_freevars) != len(y.co_freevars)
+                         or signature(x) != signature(y) or docstring(x) != docstring(y)):
+                return None
+        if path:
+            out.extend((f, "__code__", y) for f in live.get(key(x), ()))
+    return out
 
 
 def changed_functions(old, new_src, path):
