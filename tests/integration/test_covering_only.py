@@ -39,6 +39,17 @@ def both_ways(m, n, tmp_path):
     return pairs
 
 
+def commit_edit(box, stats_suffix: str, tests: dict[str, str]) -> str:
+    """The example's stats module with `stats_suffix` added and these test files, committed as
+    the image's tree; the new stats source."""
+    source = box.read_file(f"/testbed/{STATS}").decode() + stats_suffix
+    box.write_file(f"/testbed/{STATS}", source.encode())
+    for path, text in tests.items():
+        box.write_file(f"/testbed/tests/{path}", text.encode())
+    assert box.exec("git add -A && git -c user.name=t -c user.email=t@t commit -qm edit").exit_code == 0
+    return source
+
+
 def assert_agree(pairs):
     kept = [(c, a, b) for c, a, b in pairs if b.outcome == "kept" or a.outcome == "kept"]
     assert kept
@@ -84,11 +95,8 @@ def edited(example_manifest):
     """The example with a function that runs at import (median) and a session fixture of the
     repository (percentile, through tests/conftest.py), committed so the tree is clean."""
     with Sandbox.start(example_manifest.image_tag, kind="test") as box:
-        source = box.read_file(f"/testbed/{STATS}").decode() + "\n\nAT_IMPORT = median([3, 1, 2])\n"
-        box.write_file(f"/testbed/{STATS}", source.encode())
-        box.write_file("/testbed/tests/conftest.py", CONFTEST.encode())
-        box.write_file("/testbed/tests/test_shared.py", SHARED.encode())
-        assert box.exec("git add -A && git -c user.name=t -c user.email=t@t commit -qm edit").exit_code == 0
+        source = commit_edit(box, "\n\nAT_IMPORT = median([3, 1, 2])\n",
+                             {"conftest.py": CONFTEST, "test_shared.py": SHARED})
         warm = WarmPytest(box, example_manifest.recipe.test)
         spans = {t.qualname: (t.start_line, t.end_line) for t in function_spans(source)}
         yield warm, source, spans
@@ -162,10 +170,7 @@ def test_a_mutant_of_a_default_swaps_the_defaults_in_a_fork(example_manifest):
     the function's __defaults__ as a fresh import would, instead of a fresh session; the
     signature changed, so the whole suite runs (covering tests first)."""
     with Sandbox.start(example_manifest.image_tag, kind="test") as box:
-        source = box.read_file(f"/testbed/{STATS}").decode() + DEFAULTS
-        box.write_file(f"/testbed/{STATS}", source.encode())
-        box.write_file("/testbed/tests/test_scaled.py", DEFAULTS_TEST.encode())
-        assert box.exec("git add -A && git -c user.name=t -c user.email=t@t commit -qm edit").exit_code == 0
+        source = commit_edit(box, DEFAULTS, {"test_scaled.py": DEFAULTS_TEST})
         warm = WarmPytest(box, example_manifest.recipe.test)
         try:
             spans = {t.qualname: (t.start_line, t.end_line) for t in function_spans(source)}
@@ -281,10 +286,7 @@ def test_a_signature_change_runs_the_tests_that_read_the_signature(example_manif
     m = example_manifest
     monkeypatch.setattr(coverage_map, "_cache_path", lambda _m: tmp_path / "coverage.json")
     with Sandbox.start(m.image_tag, kind="test") as box:
-        source = box.read_file(f"/testbed/{STATS}").decode() + DEFAULTS
-        box.write_file(f"/testbed/{STATS}", source.encode())
-        box.write_file("/testbed/tests/test_signature.py", SIGNATURE_TEST.encode())
-        assert box.exec("git add -A && git -c user.name=t -c user.email=t@t commit -qm edit").exit_code == 0
+        source = commit_edit(box, DEFAULTS, {"test_signature.py": SIGNATURE_TEST})
         cmap = coverage_map.collect(box, m)
         assert cmap.signature_readers(STATS, "scaled") == {"tests/test_signature.py::test_signature"}
         assert cmap.signature_readers(STATS, "mean") is None  # read at import
@@ -350,10 +352,7 @@ def test_a_change_inside_a_decorator_applied_at_import_is_swapped_into_what_it_m
     the wrapper is swapped into the function `logged` made then and into `logged` itself, in a
     fork, with the same statuses as a fresh session."""
     with Sandbox.start(example_manifest.image_tag, kind="test") as box:
-        source = box.read_file(f"/testbed/{STATS}").decode() + DECORATED
-        box.write_file(f"/testbed/{STATS}", source.encode())
-        box.write_file("/testbed/tests/test_decorated.py", DECORATED_TEST.encode())
-        assert box.exec("git add -A && git -c user.name=t -c user.email=t@t commit -qm edit").exit_code == 0
+        source = commit_edit(box, DECORATED, {"test_decorated.py": DECORATED_TEST})
         warm = WarmPytest(box, example_manifest.recipe.test)
         try:
             span = {t.qualname: (t.start_line, t.end_line) for t in function_spans(source)}["logged"]
