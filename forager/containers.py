@@ -200,6 +200,26 @@ class Sandbox:
             f = tar.extractfile(member)
             return f.read() if f else None
 
+    def read_files(self, paths: list[str]) -> dict[str, bytes]:
+        """The bytes of each of these files (absolute paths) that exists, in one exec: reading
+        a repository's sources one by one costs a round trip each (pygments: 600 files, 10 s)."""
+        if not paths:
+            return {}
+        listing = f"/tmp/.forager-read-{uuid.uuid4().hex}"
+        self.write_file(listing, "\0".join(p.lstrip("/") for p in paths).encode(), make_parent=False)
+        code, out, _ = self.exec_bytes(f"tar -C / -cf - --null -T {listing} --ignore-failed-read 2>/dev/null; "
+                                       f"rm -f {listing}", workdir="/", timeout=300)
+        found: dict[str, bytes] = {}
+        try:
+            with tarfile.open(fileobj=io.BytesIO(out)) as tar:
+                for member in tar:
+                    f = tar.extractfile(member) if member.isfile() else None
+                    if f is not None:
+                        found["/" + member.name.lstrip("/")] = f.read()
+        except tarfile.TarError as exc:
+            raise ForagerError(f"reading {len(paths)} files from container {self.id[:12]}: {exc} (exit {code})") from None
+        return found
+
     def write_file(self, path: str, data: bytes, mode: int = 0o644, make_parent: bool = True) -> None:
         p = PurePosixPath(path)
         buf = io.BytesIO()

@@ -371,3 +371,15 @@ def test_a_change_inside_a_decorator_applied_at_import_is_swapped_into_what_it_m
             assert not isinstance(res, str) and res[1] == "session"
         finally:
             warm.close()
+
+
+def test_the_sources_are_read_from_the_image_in_one_go(example_manifest):
+    """Candidate generation reads every covered source at once (one exec, a tar stream): the
+    same bytes as one file at a time, and files that do not exist are left out."""
+    with Sandbox.start(example_manifest.image_tag, kind="test") as box:
+        listed = box.exec("git ls-files '*.py'").output.split()
+        paths = [f"/testbed/{p}" for p in listed] + ["/testbed/no/such.py"]
+        found = box.read_files(paths)
+        assert set(found) == set(paths[:-1]) and len(found) >= 4
+        assert all(found[p] == box.read_file(p) for p in paths[:-1])
+        assert box.read_files([]) == {}

@@ -52,6 +52,9 @@ class Box:
         text = self.files.get(path.removeprefix("/testbed/"))
         return None if text is None else text.encode()
 
+    def read_files(self, paths):
+        return {p: data for p in paths if (data := self.read_file(p)) is not None}
+
 
 def every_line_covered(files, test="t::a"):
     return CoverageMap(files={f: {n: [test] for n in range(1, src.count("\n") + 2)} for f, src in files.items()})

@@ -127,14 +127,27 @@ class CandidateStream:
                 self._sources[file] = text
         return self._sources[file]
 
+    def _prefetch(self, files: list[str]) -> None:
+        """Read from the image, in one go, the sources not cached yet."""
+        todo = [f for f in files if f not in self._sources and not (self.dir / "src" / _digest(f)).exists()]
+        if not todo or self.box is None:
+            return
+        found = self.box.read_files([f"/testbed/{f}" for f in todo])
+        for file in todo:
+            raw = found.get(f"/testbed/{file}")
+            if raw is not None:
+                text = raw.decode("utf-8", errors="replace")
+                write_atomic(self.dir / "src" / _digest(file), text)
+                self._sources[file] = text
+
     def _targets(self) -> list[Target]:
         path = self.dir / f"targets-v{CACHE_VERSION}.json"
         if path.exists():
             return [Target(**t) for t in json.loads(path.read_text())]
         out = []
-        for file in sorted(self.cmap.files):
-            if not file.endswith(".py") or is_test_path(file):
-                continue
+        files = [f for f in sorted(self.cmap.files) if f.endswith(".py") and not is_test_path(f)]
+        self._prefetch(files)
+        for file in files:
             text = self.source(file)
             if text is not None:
                 out += [Target(file, t.qualname, t.start_line, t.end_line) for t in function_spans(text)]
