@@ -273,3 +273,59 @@ def test_signature_and_docstring_changes_are_visible_without_running():
     assert seen(MODULE.replace("def add(a, b):\n", "def add(a, b):\n    \"\"\"Sum.\"\"\"\n")) == [("add", "docstring")]
     assert seen(MODULE.replace("def add(a, b):", "def add(b, a):")) == [("add", "signature")]
     assert seen(MODULE.replace("def add(a, b):", "def add(a, *b):")) == [("add", "signature")]
+
+
+def test_a_changed_function_without_a_live_object_needs_a_fresh_session():
+    # Swapping nothing would run the old code (packaging's conftest froze the heap, which
+    # hid every function from gc.get_objects()).
+    old = server.import_level(compile(MODULE, PATH, "exec", dont_inherit=True))
+    mode, why = server.plan_swap(old, MODULE.replace("return a + b", "return a - b"), PATH, set(), {})
+    assert mode == "session" and "no live function object of add" in why
+
+
+def test_the_heap_scan_sees_objects_a_suite_froze():
+    import gc
+
+    def marker():
+        pass
+
+    gc.freeze()
+    try:
+        assert gc.get_freeze_count() > 0 and not any(o is marker for o in gc.get_objects())
+        assert any(o is marker for o in server.heap())
+        assert gc.get_freeze_count() > 0  # still frozen
+    finally:
+        gc.unfreeze()
+
+
+ANNOTATED = '''from __future__ import annotations
+
+
+def floor(bounds: tuple[int, ...], low: int = 0) -> tuple[int, ...]:
+    return tuple(b for b in bounds if b >= low)
+'''
+
+
+def test_string_annotations_are_folded_constants_swapped_like_defaults():
+    # Under PEP 563 a function's annotations are one constant tuple of the module body: a
+    # removed parameter changes it, and the fork sets __annotations__ as a fresh import would.
+    ns: dict = {"__name__": "mod"}
+    exec(compile(ANNOTATED, PATH, "exec", dont_inherit=True), ns)
+    live = {server.key(ns["floor"].__code__): [ns["floor"]]}
+    old = server.import_level(compile(ANNOTATED, PATH, "exec", dont_inherit=True))
+    new = ANNOTATED.replace("bounds: tuple[int, ...], low: int = 0", "bounds: tuple[int, ...]").replace(
+        "b >= low", "b >= 0")
+    mode, swaps = server.plan_swap(old, new, PATH, set(), live)
+    assert mode == "swap", swaps
+    for fn, attr, value in swaps:
+        setattr(fn, attr, value)
+    fresh: dict = {"__name__": "mod"}
+    exec(compile(new, PATH, "exec", dont_inherit=True), fresh)
+    for attr in ("__annotations__", "__defaults__"):
+        assert getattr(ns["floor"], attr) == getattr(fresh["floor"], attr), attr
+    assert ns["floor"]((1, -1)) == (1,)
+    # An annotation that is evaluated (no PEP 563) is code that runs at import.
+    evaluated = ANNOTATED.replace("from __future__ import annotations\n", "")
+    old = server.import_level(compile(evaluated, PATH, "exec", dont_inherit=True))
+    mode, why = server.plan_swap(old, evaluated.replace("low: int = 0", "low: float = 0"), PATH, set(), live)
+    assert mode == "session" and "<module>" in why

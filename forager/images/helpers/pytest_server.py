@@ -146,81 +146,95 @@ def _plain_constant(c):
         isinstance(c, tuple) and all(_plain_constant(x) for x in c))
 
 
+# MAKE_FUNCTION's flags for what a body may give a function as one folded constant, and the
+# function's attribute it becomes: positional defaults; annotations as strings (PEP 563, a flat
+# tuple of names and values).
+FOLDED = {0x01: "__defaults__", 0x04: "__annotations__"}
+
+
 def new_defaults(a, b):
-    """[(function code, new defaults or None)] when bodies `a` and `b` (module or class) differ
-    only in the constant tuples of positional defaults that they give to functions they define
-    (a parameter with a default removed, a default changed); None when they differ otherwise.
-    Such a tuple is folded by the compiler, nothing runs to build it: setting the functions'
-    __defaults__ is what a fresh import would give them."""
+    """[(function code, attribute, new value)] when bodies `a` and `b` (module or class) differ
+    only in the constant tuples of positional defaults or of string annotations that they give
+    to functions they define (a parameter with a default removed, a default changed); None when
+    they differ otherwise. Such a tuple is folded by the compiler, nothing runs to build it:
+    setting the functions' __defaults__ or __annotations__ is what a fresh import would give."""
     if semantics(a)[1:-1] != semantics(b)[1:-1]:  # but the bytecode (constant indexes move) and constants
         return None
-    ops_a, defaults_a = _without_defaults(a)
-    ops_b, defaults_b = _without_defaults(b)
+    ops_a, folded_a = _without_folded(a)
+    ops_b, folded_b = _without_folded(b)
     if ops_a != ops_b:
         return None
     out = []
     for n, op in enumerate(ops_a):
-        if op[0] == "MAKE_FUNCTION" and defaults_a.get(n) != defaults_b.get(n):
-            code = defaults_a.get(("code", n))
-            if not isinstance(code, types.CodeType):
-                return None
-            out.append((code, defaults_b.get(n)))
+        if op[0] != "MAKE_FUNCTION":
+            continue
+        for attr in FOLDED.values():
+            if folded_a.get((n, attr)) != folded_b.get((n, attr)):
+                code = folded_a.get(("code", n))
+                if not isinstance(code, types.CodeType):
+                    return None
+                value = folded_b.get((n, attr))
+                if attr == "__annotations__":
+                    value = dict(zip(value[::2], value[1::2])) if value else {}
+                out.append((code, attr, value))
     return out
 
 
-def _without_defaults(code):
-    """(instructions, defaults): the body's instructions as (name, argument or constant) with
-    the constant tuple of each function's positional defaults taken out (and the flag that says
-    it is there), and those tuples by the index of their MAKE_FUNCTION in the list (also, under
+def _without_folded(code):
+    """(instructions, folded): the body's instructions as (name, argument or constant) with the
+    FOLDED constant tuples of each function taken out (and the flags that say they are there),
+    and those tuples under (index of their MAKE_FUNCTION in the list, attribute) (also, under
     ("code", index), the code object of the function made there). A tuple that is not a plain
-    constant, or defaults built otherwise, stay in the instructions."""
+    constant, or one built otherwise, stays in the instructions."""
     import dis
     ins = list(dis.get_instructions(code))
-    drop, defaults, makes = set(), {}, {}
+    drop, makes = set(), {}
     for m, op in enumerate(ins):
-        if op.opname != "MAKE_FUNCTION" or not op.arg & 0x01 or m == 0 or ins[m - 1].opname != "LOAD_CONST":
+        if op.opname != "MAKE_FUNCTION" or not op.arg & 0x05 or m == 0 or ins[m - 1].opname != "LOAD_CONST":
             continue
-        n = _defaults_position(ins, m)
-        value = code.co_consts[ins[n].arg] if n >= 0 and ins[n].opname == "LOAD_CONST" else None
-        if isinstance(value, tuple) and _plain_constant(value):
-            drop.add(n)
-            makes[m] = value
-    out = []
+        for bit, n in _argument_positions(ins, m).items():
+            value = code.co_consts[ins[n].arg] if bit in FOLDED and ins[n].opname == "LOAD_CONST" else None
+            if isinstance(value, tuple) and _plain_constant(value):
+                drop.add(n)
+                makes.setdefault(m, {})[bit] = value
+    out, folded = [], {}
     for i, op in enumerate(ins):
         if i in drop:
             continue
         if op.opname == "LOAD_CONST":
             out.append((op.opname, _const(code.co_consts[op.arg])))
         elif op.opname == "MAKE_FUNCTION":
-            if i in makes:
-                defaults[len(out)] = makes[i]
-            defaults[("code", len(out))] = code.co_consts[ins[i - 1].arg] if ins[i - 1].opname == "LOAD_CONST" else None
-            out.append((op.opname, op.arg & ~0x01 if i in makes else op.arg))
+            taken = makes.get(i, {})
+            for bit, value in taken.items():
+                folded[(len(out), FOLDED[bit])] = value
+            folded[("code", len(out))] = code.co_consts[ins[i - 1].arg] if ins[i - 1].opname == "LOAD_CONST" else None
+            out.append((op.opname, op.arg & ~sum(taken)))
         else:
             out.append((op.opname, op.arg))
-    return out, defaults
+    return out, folded
 
 
-def _defaults_position(ops, make):
-    """The index of the instruction that loads the defaults of the MAKE_FUNCTION at `make`,
-    when every other argument it takes is a single LOAD_CONST or LOAD_CLOSURE tuple; else -1."""
-    flags, m = ops[make].arg, make - 2  # ops[make - 1] loads the code
-    for bit in (0x08, 0x04, 0x02):  # closure, annotations, kwdefaults: pushed after the defaults
+def _argument_positions(ops, make):
+    """{flag: index of the instruction that loads that argument} of the MAKE_FUNCTION at
+    `make`, when every argument it takes is a single LOAD_CONST or a LOAD_CLOSURE tuple; else {}."""
+    flags, m, out = ops[make].arg, make - 2, {}  # ops[make - 1] loads the code
+    for bit in (0x08, 0x04, 0x02, 0x01):  # pushed in the reverse order
         if flags & bit:
             if ops[m].opname == "BUILD_TUPLE" and bit == 0x08:
                 m -= ops[m].arg + 1
             elif ops[m].opname == "LOAD_CONST":
+                out[bit] = m
                 m -= 1
             else:
-                return -1
-    return m
+                return {}
+    return out
 
 
 def plan_swap(old, new_src, path, ran_keys, live):
     """("swap", [(function, attribute, new value)]) or ("session", why not): how to run a
     mutant of a module already imported. `old` is import_level() of the module as imported,
     `ran_keys` the keys of code that ran before the fork, `live` the function objects by key.
-    The attribute is __code__, or __defaults__ (see new_defaults)."""
+    The attribute is __code__, __defaults__ or __annotations__ (see new_defaults)."""
     try:
         new_bodies, new_funcs = levels(new_src, path)
     except (SyntaxError, ValueError) as exc:
@@ -235,10 +249,10 @@ def plan_swap(old, new_src, path, ran_keys, live):
             defaults = new_defaults(a, b)
             if defaults is None:
                 return "session", f"the mutant changes code that runs at import ({a.co_qualname})"
-            for code, value in defaults:
+            for code, attr, value in defaults:
                 if key(code) in ran_keys:
                     return "session", f"{code.co_qualname} ran during import or collection"
-                swaps.extend((f, "__defaults__", value) for f in live.get(key(code), ()))
+                swaps.extend((f, attr, value) for f in live.get(key(code), ()))
     for (_, a), (_, b) in zip(old_funcs, new_funcs):
         if a == b:
             continue
@@ -250,6 +264,10 @@ def plan_swap(old, new_src, path, ran_keys, live):
             return "session", f"{a.co_qualname} ran during import or collection"
         if len(a.co_freevars) != len(b.co_freevars):
             return "session", f"{a.co_qualname} changes its closure"
+        if not live.get(key(a)) and not same_behaviour(a, b):
+            # Its module is imported, yet no function object of it is to be found: swapping
+            # nothing would run the old code. A fresh session runs the mutant for sure.
+            return "session", f"no live function object of {a.co_qualname} to swap"
         swaps.extend(made)
         swaps.extend((f, "__code__", b) for f in live.get(key(a), ()))
     return "swap", swaps
@@ -570,6 +588,20 @@ class HangLimits:
         return None if d is None else HANG_FACTOR * d + self.slack
 
 
+def heap():
+    """Every object the collector tracks, those frozen into its permanent generation too (a
+    suite may gc.freeze() after collecting, as packaging's conftest does: get_objects() does not
+    list them). The frozen stay frozen."""
+    frozen = gc.get_freeze_count() if hasattr(gc, "get_freeze_count") else 0
+    if frozen:
+        gc.unfreeze()
+    try:
+        return gc.get_objects()
+    finally:
+        if frozen:
+            gc.freeze()
+
+
 class Collected:
     """The suite configured and collected once; runs fork it and swap in the mutant's code."""
 
@@ -596,7 +628,7 @@ class Collected:
         """Live function objects by the key of their code (one heap scan, then cached)."""
         if self._functions is None:
             self._functions = {}
-            for obj in gc.get_objects():
+            for obj in heap():
                 if isinstance(obj, types.FunctionType) and obj.__code__.co_filename.startswith(ROOT):
                     self._functions.setdefault(key(obj.__code__), []).append(obj)
                 elif isinstance(obj, (types.GeneratorType, types.CoroutineType)):
@@ -791,7 +823,9 @@ class Server:
             clean_tree()
             tm["clean"] = time.monotonic() - t0
         answer.setdefault("mode", mode)
-        if req.get("confirm") and answer["mode"] != "unsupported":
+        # A fresh session judges as the baseline's fresh runs did: only a fork needs its
+        # failures confirmed (see confirm).
+        if req.get("confirm") and answer["mode"] not in ("unsupported", "session"):
             self.confirm(answer, only)
         tm["confirm"] = time.monotonic() - t0
         answer["timing"] = {k: round(v, 3) for k, v in tm.items()}
@@ -811,7 +845,7 @@ class Server:
             return None, f"does not compile here: {exc}"
         start, end = req.get("span") or (0, 0)
         # A changed default leaves the function's code as it is: it counts as a change of it.
-        defaults = [(fn.__qualname__, start, start) for fn, attr, _ in plan if attr == "__defaults__"]
+        defaults = [(fn.__qualname__, start, start) for fn, attr, _ in plan if attr != "__code__"]
         for name, _lo, hi in (changed + defaults if changed is not None else None) or [("?", 0, 0)]:
             # Only the function whose lines gave the covering tests may change.
             if name != req["function"] or not start <= hi <= end:

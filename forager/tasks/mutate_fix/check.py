@@ -87,7 +87,9 @@ def _check_in_server(m: Manifest, cand: MutantCandidate, warm: WarmPytest, cover
     run, mode = res[0], res[1]
     only = res[2] if len(res) > 2 else None
     result = judge(run, cand, m, run.duration, runner="session" if mode == "session" else "fork", only=only)
-    if result.outcome == "kept":
+    # A fresh session judges as the baseline's fresh runs did; only a fork's failures need
+    # confirming (they could come from the fork, not the mutant).
+    if result.outcome == "kept" and mode != "session":
         if seen := warm.unreliable & set(result.fail_to_pass):
             raise Unconfirmed(sorted(seen))
         warm.confirm(result.fail_to_pass, mutant_timeout(m))
