@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
@@ -28,6 +29,7 @@ class Workers:
         self.n = max(1, n)
         self.init, self.initargs = init, initargs
         self.pool = None
+        self.join_timeout = 60.0  # seconds the workers get to exit once the work is done
 
     def __enter__(self) -> Workers:
         if self.n == 1:
@@ -39,12 +41,33 @@ class Workers:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.pool is not None:
-            if exc[0] is None:
-                self.pool.close()
-            else:
-                self.pool.terminate()
+        if self.pool is None:
+            return
+        if exc[0] is not None:
+            self.pool.terminate()
             self.pool.join()
+        else:
+            self.pool.close()
+            if self._reap(self.join_timeout):
+                self.pool.join()
+
+    def _reap(self, timeout: float) -> bool:
+        """Wait for the workers to take their stop signal and exit; True when they all did
+        within `timeout`. Those that did not are killed (every result is in by now, so nothing
+        is lost), and the pool is left to its daemon threads: Pool.join() and terminate() both
+        wait on queue locks a dead worker may hold. Seen in CI: a forked worker left waiting
+        forever for the queue's lock, and Pool.join() waiting for it."""
+        deadline = time.monotonic() + timeout
+        workers = list(getattr(self.pool, "_pool", ()))
+        for w in workers:
+            w.join(max(0.0, deadline - time.monotonic()))
+        stuck = [w for w in workers if w.is_alive()]
+        for w in stuck:
+            w.kill()  # SIGKILL: a stopped or blocked worker ignores nothing
+            w.join()
+        if stuck and hasattr(getattr(self.pool, "_terminate", None), "cancel"):
+            self.pool._terminate.cancel()  # its clean-up at exit would wait on those locks too
+        return not stuck
 
     def map(self, fn: Callable, chunks: Iterable, window: int = 0) -> Iterator:
         if self.pool is None:

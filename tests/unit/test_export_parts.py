@@ -3,6 +3,7 @@ bad input lines, the cwm loss mask and the Arrow schemas."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 
 import numpy as np
@@ -141,3 +142,30 @@ def test_components_label_each_node_with_the_smallest_of_its_component():
         parent[max(rx, ry)] = min(rx, ry)
     assert components(n, a, b).tolist() == [find(i) for i in range(n)]
     assert components(3, np.zeros(0, np.int64), np.zeros(0, np.int64)).tolist() == [0, 1, 2]
+
+
+def _square(x):
+    return x * x
+
+
+def _noop():
+    pass
+
+
+def test_workers_exit_even_when_a_worker_never_takes_its_stop_signal():
+    """Real forked workers: one stopped (SIGSTOP) after the work is done, as the worker CI saw
+    waiting forever for the queue's lock; leaving the block kills it instead of waiting."""
+    import signal
+    import time
+
+    from forager.export.parallel import Workers
+
+    w = Workers(2, _noop)
+    w.join_timeout = 2.0
+    t0 = time.monotonic()
+    with w:
+        assert list(w.map(_square, range(10))) == [x * x for x in range(10)]
+        stopped = w.pool._pool[0]
+        os.kill(stopped.pid, signal.SIGSTOP)
+    assert time.monotonic() - t0 < 30
+    assert not stopped.is_alive()
